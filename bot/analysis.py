@@ -1,0 +1,141 @@
+"""Analysis shared by rules, on top of the C layer.
+
+`FileAnalysis` gives one interface over a whole post-image (tree or web
+source) and over what the hunks alone show (a text with the hunk lines at
+their true line numbers and blank lines elsewhere).  `runs_again` explains,
+in a reviewer's words, why a non-__init function runs after module load.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot import csource
+from bot.csource import CFile, Function
+
+C_SUFFIXES = (".c", ".h")
+
+
+def hunk_text(fdiff) -> str:
+    """The post-image lines the hunks show, at their line numbers; blank elsewhere."""
+    lines: dict[int, str] = {}
+    for hunk in fdiff.hunks:
+        for ln in hunk.lines:
+            if ln.kind != "-" and ln.new_no is not None:
+                lines[ln.new_no] = ln.text
+    if not lines:
+        return ""
+    return "\n".join(lines.get(n, "") for n in range(1, max(lines) + 1)) + "\n"
+
+
+@dataclass
+class FileAnalysis:
+    path: str
+    cfile: CFile
+    whole: bool  # False: only the hunks were visible
+    fdiff: object | None = None
+
+    @classmethod
+    def for_view(cls, view) -> "FileAnalysis | None":
+        if not view.path.endswith(C_SUFFIXES) or view.diff.status == "binary":
+            return None
+        if view.post is not None:
+            return cls(view.path, csource.parse(view.post, view.path), True, view.diff)
+        text = hunk_text(view.diff)
+        return cls(view.path, csource.parse(text, view.path), False, view.diff) if text else None
+
+    def function_at(self, line: int) -> Function | None:
+        """The function around *line*; from the hunk header when only hunks are seen."""
+        func = self.cfile.function_at(line)
+        if func is not None or self.whole or self.fdiff is None:
+            return func
+        hunk = self.fdiff.hunk_for_new_line(line)
+        if hunk is None or not hunk.section:
+            return None
+        # the section names the enclosing function only if no top-level `}`
+        # closed it between the hunk start and this line
+        for ln in hunk.lines:
+            if ln.new_no is not None and ln.new_no >= line:
+                break
+            if ln.kind != "-" and ln.text.startswith("}"):
+                return None
+        return csource.parse_signature(hunk.section)
+
+
+def load_only(cfile: CFile, func: Function, set_callbacks: set[str], depth: int = 3) -> bool:
+    """Does *func* run only while its module loads (or as a param's .set)?
+
+    True for __init functions, .set callbacks, and static helpers whose every
+    caller in the file is itself load-only.
+    """
+    if func.is_init or func.name in set_callbacks:
+        return True
+    if depth == 0 or func.name in cfile.exported() or cfile.ops_pointing_at(func.name):
+        return False
+    callers = cfile.callers(func.name)
+    return bool(callers) and all(
+        load_only(cfile, caller, set_callbacks, depth - 1) for caller, _l in callers)
+
+
+def runs_again(cfile: CFile, func: Function) -> str:
+    """Why *func* runs after module load, as one or two sentences (no final period)."""
+    facts = [f"{func.name}() is not __init"]
+    exported = func.name in cfile.exported()
+    ops = cfile.ops_pointing_at(func.name)
+    callers = _runtime_callers(cfile, func.name)
+    if exported:
+        facts.append("it is exported to other modules")
+    if ops:
+        owner, field = ops[0]
+        facts.append(f"it is the .{field} handler of {owner}")
+    if callers:
+        facts.append("it is called from " + _and(
+            [_describe_caller(cfile, c) for c in callers[:3]]))
+    chain_exported = exported or any(c.name in cfile.exported() for c in callers)
+    chain_ops = ops or any(cfile.ops_pointing_at(c.name) for c in callers)
+    if chain_exported:
+        effect = ("it runs again each time a module that uses it is loaded, and such a "
+                  "module can be unloaded and loaded again while this one stays loaded")
+    elif chain_ops:
+        effect = "it runs whenever that callback is invoked, long after the module was loaded"
+    elif callers:
+        effect = "it runs whenever they do, after the module was loaded"
+    else:
+        return f"{func.name}() is not __init, so nothing limits it to module load: it can run again later"
+    return facts[0] + ". " + _capital("; ".join(facts[1:])) + ": " + effect
+
+
+def _runtime_callers(cfile: CFile, name: str) -> list[Function]:
+    seen: dict[str, Function] = {}
+    for caller, _line in cfile.callers(name):
+        if not caller.is_init:
+            seen.setdefault(caller.name, caller)
+    return sorted(seen.values(), key=lambda f: f.name)
+
+
+def _describe_caller(cfile: CFile, caller: Function) -> str:
+    text = f"{caller.name}()"
+    ops = cfile.ops_pointing_at(caller.name)
+    if ops:
+        return f"{text}, the .{ops[0][1]} handler of {ops[0][0]}"
+    if caller.name in cfile.exported():
+        return f"{text} (itself exported)"
+    return text
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def snapshot_vars(cfiles: list[CFile], var: str) -> set[str]:
+    """Variables that an __init function sets from *var* (`snap = var;`)."""
+    snaps = set()
+    for cfile in cfiles:
+        for write in cfile.writes(None):
+            if write.value == var and write.function is not None and write.function.is_init:
+                snaps.add(write.var)
+    return snaps

@@ -1,0 +1,461 @@
+"""The C layer rules share: parse kernel C with tree-sitter and answer questions.
+
+Kernel attribute macros (`__init`, `__read_mostly`, `__ro_after_init`, ...)
+confuse a C grammar, so they are blanked to spaces before parsing; offsets and
+line numbers stay true, and the blanked spans are remembered so a function or
+variable still knows its attributes.
+
+Questions answered: which function encloses a line and its attributes; the
+module parameters a file declares; the file-scope variables and their
+attributes; every write to a name that really is the global (not a local,
+parameter or struct member of the same name); the `.set` callbacks of
+`kernel_param_ops`; exported functions, callers, and ops structures that
+point at a function.  All line numbers are 1-based.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+ATTRIBUTES = (
+    "__init", "__exit", "__initdata", "__initconst", "__exitdata", "__read_mostly",
+    "__ro_after_init", "__maybe_unused", "__always_unused", "__always_inline",
+    "__cold", "__hot", "__weak", "__visible", "__must_check", "__noreturn",
+    "noinline", "notrace", "asmlinkage", "__refdata", "__ref", "__meminit",
+    "__meminitdata", "__devinit", "__cpuinit", "__sched", "__user", "__iomem",
+    "__percpu", "__rcu", "__force", "__packed", "__latent_entropy", "__noinitretpoline",
+    "__init_or_module", "__initdata_or_module", "__lockfunc", "__kprobes",
+)
+_WITH_ARGS = (
+    "__attribute__", "__aligned", "__section", "__printf", "__scanf", "__acquires",
+    "__releases", "__must_hold", "__cacheline_aligned_in_smp", "__alias",
+    "__counted_by", "__guarded_by",
+)
+_ATTR_RE = re.compile(
+    r"\b(?P<word>" + "|".join(ATTRIBUTES) + r")\b"
+    r"|\b(?P<call>" + "|".join(_WITH_ARGS) + r")\s*(?P<args>\((?:[^()]|\([^()]*\))*\))"
+)
+INIT_ATTRIBUTES = frozenset({"__init", "__meminit", "__devinit", "__cpuinit",
+                             "__init_or_module"})
+WRITING_CALLS = frozenset({
+    "WRITE_ONCE", "strcpy", "strncpy", "strscpy", "strlcpy", "strscpy_pad",
+    "memcpy", "memset", "sprintf", "snprintf", "scnprintf", "vsnprintf", "memmove",
+})
+PARAM_MACROS = {
+    # macro -> (index of the user-visible name, index of the variable or None)
+    "module_param": (0, 0), "module_param_unsafe": (0, 0),
+    "module_param_named": (0, 1), "module_param_named_unsafe": (0, 1),
+    "module_param_cb": (0, 2), "module_param_cb_unsafe": (0, 2),
+    "module_param_array": (0, 0), "module_param_array_named": (0, 1),
+    "module_param_string": (0, 1), "core_param": (0, 1), "core_param_unsafe": (0, 1),
+    "module_param_hw": (0, 0), "module_param_hw_named": (0, 1),
+    "module_param_hw_array": (0, 0),
+}
+
+
+@functools.cache
+def _parser():
+    import tree_sitter as ts
+    import tree_sitter_c as tsc
+
+    lang = ts.Language(tsc.language())
+    return ts.Parser(lang), lang
+
+
+def blank_attributes(text: str) -> tuple[str, list[tuple[int, int, str]]]:
+    """*text* with attribute macros turned into spaces, and where they were."""
+    spans: list[tuple[int, int, str]] = []
+
+    def repl(m: re.Match) -> str:
+        name = m.group("word") or m.group("call")
+        spans.append((m.start(), m.end(), name))
+        return re.sub(r"[^\n]", " ", m.group(0))
+
+    return _ATTR_RE.sub(repl, text), spans
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    start: int  # line of the signature
+    body_start: int
+    end: int
+    attributes: frozenset[str]
+    params: frozenset[str]
+
+    @property
+    def is_init(self) -> bool:
+        return bool(self.attributes & INIT_ATTRIBUTES)
+
+
+@dataclass(frozen=True)
+class ModuleParam:
+    macro: str
+    name: str  # what users see in /sys/module/<mod>/parameters/
+    var: str  # the C variable behind it
+    line: int
+    ops: str | None  # kernel_param_ops of module_param_cb
+    perm: str
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    line: int
+    type: str  # the declaration's type text, attributes removed
+    attributes: frozenset[str]
+    is_extern: bool
+    is_static: bool
+
+
+@dataclass(frozen=True)
+class Write:
+    var: str
+    line: int
+    function: Function | None
+    text: str  # the statement as written
+    value: str | None  # the right-hand identifier of `var = other;`, if any
+    start_byte: int
+
+
+def _text(node) -> str:
+    return node.text.decode("utf-8", "replace")
+
+
+def declarator_name(node) -> str | None:
+    """The identifier a (possibly nested) declarator declares."""
+    while node is not None:
+        if node.type in ("identifier", "field_identifier", "type_identifier"):
+            return _text(node)
+        inner = node.child_by_field_name("declarator")
+        if inner is None:
+            for child in node.children:
+                if child.type in ("identifier", "parenthesized_declarator"):
+                    inner = child
+                    break
+        node = inner
+    return None
+
+
+class CFile:
+    """One C source text, parsed once."""
+
+    def __init__(self, text: str, path: str = "") -> None:
+        self.path = path
+        self.text = text
+        blanked, spans = blank_attributes(text)
+        self._spans = spans
+        self._bytes = blanked.encode("utf-8", "replace")
+        # tree-sitter works in bytes: map attribute spans to byte offsets
+        self._byte_spans = [
+            (len(text[:s].encode("utf-8", "replace")), len(text[:e].encode("utf-8", "replace")), n)
+            for s, e, n in spans
+        ] if not text.isascii() else spans
+        parser, self._lang = _parser()
+        self.tree = parser.parse(self._bytes)
+        self.lines = text.split("\n")
+        self.functions = self._functions()
+
+    # -- queries ------------------------------------------------------------
+    def _captures(self, query: str) -> dict[str, list]:
+        import tree_sitter as ts
+
+        return ts.QueryCursor(_query(self._lang, query)).captures(self.tree.root_node)
+
+    def _attrs_between(self, start: int, end: int) -> frozenset[str]:
+        return frozenset(n for s, _e, n in self._byte_spans if start <= s < end)
+
+    def _functions(self) -> list[Function]:
+        out = []
+        for node in self._captures("(function_definition) @f").get("f", []):
+            decl = node.child_by_field_name("declarator")
+            body = node.child_by_field_name("body")
+            name = declarator_name(decl)
+            if not name or body is None:
+                continue
+            out.append(Function(
+                name=name,
+                start=node.start_point.row + 1,
+                body_start=body.start_point.row + 1,
+                end=node.end_point.row + 1,
+                attributes=self._attrs_between(node.start_byte, body.start_byte),
+                params=frozenset(_param_names(decl)),
+            ))
+        out.sort(key=lambda f: f.start)
+        return out
+
+    def function_at(self, line: int) -> Function | None:
+        best = None
+        for func in self.functions:
+            if func.start <= line <= func.end:
+                best = func  # innermost wins (nested definitions are rare)
+        return best
+
+    def function(self, name: str) -> Function | None:
+        for func in self.functions:
+            if func.name == name:
+                return func
+        return None
+
+    @functools.cached_property
+    def _calls(self) -> list[tuple[str, list, int]]:
+        """(callee, argument nodes, line) for every call with a plain name."""
+        calls = []
+        caps = self._captures("(call_expression function: (identifier) @fn) @call")
+        for node in caps.get("call", []):
+            fn = node.child_by_field_name("function")
+            args = node.child_by_field_name("arguments")
+            if fn is None or args is None or fn.type != "identifier":
+                continue
+            calls.append((_text(fn), [c for c in args.named_children
+                                      if c.type != "comment"], node.start_point.row + 1))
+        return calls
+
+    def module_params(self) -> list[ModuleParam]:
+        params = []
+        for callee, args, line in self._calls:
+            spec = PARAM_MACROS.get(callee)
+            if spec is None or len(args) <= max(spec):
+                continue
+            if self.function_at(line) is not None:
+                continue
+            name = _text(args[spec[0]])
+            var = _text(args[spec[1]]).lstrip("&").strip()
+            ops = None
+            if callee.startswith("module_param_cb"):
+                ops = _text(args[1]).lstrip("&").strip()
+            perm = _text(args[-1])
+            if re.fullmatch(r"[A-Za-z_]\w*", var):
+                params.append(ModuleParam(callee, name, var, line, ops, perm))
+        return sorted(params, key=lambda p: p.line)
+
+    @functools.cached_property
+    def _exported(self) -> frozenset[str]:
+        return frozenset({_text(args[0]) for callee, args, _l in self._calls
+                if callee.startswith("EXPORT_SYMBOL") and args})
+
+    def exported(self) -> frozenset[str]:
+        return self._exported
+
+    def callers(self, name: str) -> list[tuple[Function, int]]:
+        """(calling function, line of the call) for every call of *name*."""
+        out = []
+        for callee, _args, line in self._calls:
+            if callee == name:
+                func = self.function_at(line)
+                if func is not None and func.name != name:
+                    out.append((func, line))
+        return out
+
+    @functools.cached_property
+    def _initializer_pairs(self) -> list[tuple[str, str, str, int]]:
+        """(struct variable, field, identifier value, line) of designated initializers."""
+        out = []
+        import tree_sitter as ts
+
+        query = _query(self._lang, "(init_declarator declarator: (_) @decl "
+                                   "value: (initializer_list) @init)")
+        for _idx, match in ts.QueryCursor(query).matches(self.tree.root_node):
+            decl, init = match["decl"][0], match["init"][0]
+            owner = declarator_name(decl) or ""
+            for pair in init.named_children:
+                if pair.type != "initializer_pair":
+                    continue
+                designator = pair.named_children[0] if pair.named_children else None
+                value = pair.child_by_field_name("value")
+                if designator is None or value is None:
+                    continue
+                field = _text(designator).lstrip(".").strip()
+                ident = _text(value).lstrip("&").strip()
+                out.append((owner, field, ident, pair.start_point.row + 1))
+        return out
+
+    def ops_pointing_at(self, func: str) -> list[tuple[str, str]]:
+        """(structure, field) pairs whose initializer names *func*, e.g. (fops, unlocked_ioctl)."""
+        return [(owner, field) for owner, field, ident, _l in self._initializer_pairs
+                if ident == func]
+
+    def set_callbacks(self, ops: str) -> set[str]:
+        """The `.set` functions of the kernel_param_ops structure *ops*."""
+        return {ident for owner, field, ident, _l in self._initializer_pairs
+                if owner == ops and field == "set"}
+
+    def variables(self) -> dict[str, Variable]:
+        """File-scope variable declarations (the first one of each name)."""
+        out: dict[str, Variable] = {}
+        for node in self.tree.root_node.named_children:
+            for decl in _declarations(node):
+                self._add_variables(decl, out)
+        return out
+
+    def _add_variables(self, decl, out: dict[str, Variable]) -> None:
+        specs = [c for c in decl.children if c.type not in (
+            "init_declarator", "identifier", "pointer_declarator", "array_declarator",
+            ";", ",", "function_declarator", "comment")]
+        type_text = " ".join(_text(c) for c in specs
+                             if c.type != "storage_class_specifier").strip()
+        storage = {_text(c) for c in specs if c.type == "storage_class_specifier"}
+        for child in decl.named_children:
+            if child.type not in ("init_declarator", "identifier", "pointer_declarator",
+                                  "array_declarator"):
+                continue
+            inner = child.child_by_field_name("declarator") if child.type == "init_declarator" else child
+            if inner is not None and inner.type == "function_declarator":
+                continue
+            name = declarator_name(child)
+            if name and name not in out:
+                out[name] = Variable(
+                    name=name, line=decl.start_point.row + 1,
+                    type=type_text + ("[]" if "array_declarator" in str(child) else ""),
+                    attributes=self._attrs_between(decl.start_byte, decl.end_byte),
+                    is_extern="extern" in storage, is_static="static" in storage)
+
+    # -- writes -----------------------------------------------------------
+    def writes(self, names: set[str] | None) -> list[Write]:
+        """Every write to a global in *names* (all globals when None).
+
+        Writes to locals, parameters and struct members are not included.
+        """
+        if names is None:
+            return list(self._all_writes)
+        return [w for w in self._all_writes if w.var in names]
+
+    @functools.cached_property
+    def _all_writes(self) -> list[Write]:
+        out = []
+        for node, target in self._write_targets():
+            name = _text(target)
+            if self._shadowed(target, name):
+                continue
+            line = node.start_point.row + 1
+            value = None
+            if node.type == "assignment_expression":
+                right = node.child_by_field_name("right")
+                if right is not None and right.type == "identifier":
+                    value = _text(right)
+            out.append(Write(name, line, self.function_at(line),
+                             _statement_text(node), value, node.start_byte))
+        out.sort(key=lambda w: w.start_byte)
+        return out
+
+    def _write_targets(self):
+        caps = self._captures(
+            "(assignment_expression left: (_) @lhs) @assign "
+            "(update_expression argument: (_) @arg) @update "
+            "(call_expression function: (identifier) @fn arguments: (argument_list . (_) @first)) @call")
+        for node in caps.get("assign", []):
+            target = _base_identifier(node.child_by_field_name("left"))
+            if target is not None:
+                yield node, target
+        for node in caps.get("update", []):
+            target = _base_identifier(node.child_by_field_name("argument"))
+            if target is not None:
+                yield node, target
+        for node in caps.get("call", []):
+            fn = node.child_by_field_name("function")
+            args = node.child_by_field_name("arguments")
+            if fn is None or _text(fn) not in WRITING_CALLS or args is None:
+                continue
+            first = next((c for c in args.named_children if c.type != "comment"), None)
+            target = _base_identifier(first, through_address=True)
+            if target is not None:
+                yield node, target
+
+    def _shadowed(self, ident, name: str) -> bool:
+        """Does a local declaration or parameter named *name* hide the global here?"""
+        node = ident.parent
+        while node is not None:
+            if node.type == "function_definition":
+                decl = node.child_by_field_name("declarator")
+                return name in _param_names(decl)
+            if node.type in ("compound_statement", "for_statement"):
+                for child in node.named_children:
+                    if child.start_byte >= ident.start_byte:
+                        break
+                    if child.type == "declaration" and name in _declared_names(child):
+                        return True
+            node = node.parent
+        return False
+
+
+@functools.cache
+def _query(lang, source: str):
+    import tree_sitter as ts
+
+    return ts.Query(lang, source)
+
+
+def _declarations(node):
+    """Declarations at file scope, looking inside #if/#ifdef blocks."""
+    if node.type == "declaration":
+        yield node
+    elif node.type.startswith("preproc_") and node.type not in ("preproc_def", "preproc_function_def",
+                                                                "preproc_include", "preproc_call"):
+        for child in node.named_children:
+            yield from _declarations(child)
+
+
+def _declared_names(decl) -> set[str]:
+    names = set()
+    for child in decl.named_children:
+        if child.type in ("init_declarator", "identifier", "pointer_declarator",
+                          "array_declarator"):
+            name = declarator_name(child)
+            if name:
+                names.add(name)
+    return names
+
+
+def _param_names(declarator) -> list[str]:
+    node = declarator
+    while node is not None and node.type != "function_declarator":
+        node = node.child_by_field_name("declarator")
+    if node is None:
+        return []
+    params = node.child_by_field_name("parameters")
+    if params is None:
+        return []
+    return [n for p in params.named_children
+            if p.type == "parameter_declaration"
+            and (n := declarator_name(p.child_by_field_name("declarator")))]
+
+
+def _base_identifier(node, through_address: bool = False):
+    """The identifier written by an lvalue: `x`, `x[i]`, `(x)`, `*&x`; not `s.x`."""
+    while node is not None:
+        if node.type == "identifier":
+            return node
+        if node.type == "subscript_expression":
+            node = node.child_by_field_name("argument")
+        elif node.type == "parenthesized_expression":
+            node = node.named_children[0] if node.named_children else None
+        elif through_address and node.type == "pointer_expression" and _text(node).startswith("&"):
+            node = node.child_by_field_name("argument")
+        else:
+            return None
+    return None
+
+
+def _statement_text(node) -> str:
+    while node.parent is not None and node.type != "expression_statement":
+        if node.parent.type in ("compound_statement", "translation_unit"):
+            break
+        node = node.parent
+    return " ".join(_text(node).split())
+
+
+@functools.lru_cache(maxsize=256)
+def parse(text: str, path: str = "") -> CFile:
+    """Parse *text* once; repeated calls with the same text share the result."""
+    return CFile(text, path)
+
+
+def parse_signature(section: str) -> Function | None:
+    """A Function from a hunk's section header such as `void f(int a)`."""
+    section = section.strip()
+    if "(" not in section or section.endswith(";") or section.startswith(("#", "}")):
+        return None
+    cfile = CFile(section + "\n{\n}\n")
+    return cfile.functions[0] if cfile.functions else None

@@ -1,0 +1,178 @@
+"""The only module that talks to lore, through b4 and liblore.
+
+b4 keeps module-level state (its main config and a cached LoreNode).  This
+module owns it: `Lore` configures b4 once per server root and every other
+module stays free of b4 globals.  Errors come out as FetchError (server
+unreachable or answering with an error, after bounded retries) or
+NotFoundError (the server says it has no such message).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import shutil
+import time
+import urllib.parse
+from email.message import EmailMessage
+from pathlib import Path
+
+from bot.errors import FetchError, NotFoundError
+
+log = logging.getLogger(__name__)
+
+_configured_for: tuple[str, str] | None = None
+
+
+def _require_git() -> None:
+    if shutil.which("git") is None:
+        raise FetchError(
+            "the git program is not on PATH; b4 runs it (git config, git patch-id). "
+            "Install git and try again."
+        )
+
+
+def split_mbox(data: bytes) -> list[EmailMessage]:
+    """Split an mbox (mboxrd or a plain format-patch stream) into messages."""
+    import liblore.utils
+
+    return liblore.utils.split_mbox(data)
+
+
+class Lore:
+    """A public-inbox server root such as https://lore.kernel.org."""
+
+    def __init__(
+        self,
+        root: str,
+        cache_dir: Path,
+        *,
+        timeout: float = 30,
+        retries: int = 3,
+        max_bytes: int = 50 * 1024 * 1024,
+        backoff: float = 1.0,
+    ) -> None:
+        self.root = root.rstrip("/")
+        self.cache_dir = Path(cache_dir)
+        self.timeout = timeout
+        self.retries = max(1, retries)
+        self.max_bytes = max_bytes
+        self.backoff = backoff
+
+    # -- b4 state ---------------------------------------------------------
+    def _b4(self):
+        """Configure b4 for this server root (once) and return the module."""
+        global _configured_for
+        _require_git()
+        key = (self.root, str(self.cache_dir))
+        os.environ["XDG_CACHE_HOME"] = str(self.cache_dir / "b4")
+        import b4
+        import liblore
+
+        if _configured_for != key:
+            b4.MAIN_CONFIG = {
+                **copy.deepcopy(b4.DEFAULT_CONFIG),
+                "midmask": self.root + "/all/%s",
+                "attestation-policy": "off",
+            }
+            b4.can_network = True
+            b4.LORENODE = liblore.LoreNode(
+                self.root + "/all",
+                cache_dir=str(self.cache_dir / "lore"),
+                cache_ttl=600,
+                request_timeout=(min(10.0, float(self.timeout)), float(self.timeout)),
+            )
+            b4.LORENODE.set_user_agent("reviewbot", _version())
+            _configured_for = key
+        return b4
+
+    def node_for(self, listname: str):
+        """A liblore node for one list (searches are per list)."""
+        import liblore
+
+        self._b4()
+        return liblore.LoreNode(
+            f"{self.root}/{urllib.parse.quote(listname)}",
+            cache_dir=str(self.cache_dir / "lore"),
+            cache_ttl=60,
+            request_timeout=(min(10.0, float(self.timeout)), float(self.timeout)),
+        )
+
+    # -- retries ----------------------------------------------------------
+    def _with_retries(self, what: str, call):
+        import liblore
+
+        last: Exception | None = None
+        for attempt in range(self.retries):
+            try:
+                return call()
+            except liblore.RemoteError as ex:
+                if ex.status_code is not None and 400 <= ex.status_code < 500:
+                    raise
+                last = ex
+            except (OSError, EOFError, ValueError) as ex:  # corrupt gzip, resets
+                last = ex
+            if attempt + 1 < self.retries:
+                delay = self.backoff * (2**attempt)
+                log.info("%s failed (%s); retrying in %.1fs", what, last, delay)
+                time.sleep(delay)
+        raise FetchError(f"{what}: {self.root} did not answer after "
+                         f"{self.retries} attempt(s): {_short(last)}")
+
+    # -- public API -------------------------------------------------------
+    def fetch_thread(self, msgid: str) -> list[EmailMessage]:
+        """The messages of the thread that holds *msgid*, from lore."""
+        import liblore
+
+        b4 = self._b4()
+        node = b4.get_lore_node()
+        what = f"fetching <{msgid}>"
+        try:
+            raw = self._with_retries(
+                what, lambda: node.get_mbox_by_msgid(msgid, nocache=True)
+            )
+        except liblore.RemoteError as ex:
+            if ex.status_code == 404:
+                raise NotFoundError(f"lore has no message <{msgid}> ({self.root})") from None
+            raise FetchError(f"{what}: {self.root} answered {ex.status_code}") from None
+        self._check_size(raw, what)
+        msgs = b4.split_and_dedupe_pi_results(raw)
+        if not msgs:
+            raise NotFoundError(f"lore has no message <{msgid}> ({self.root})")
+        return b4.get_strict_thread(msgs, msgid) or msgs
+
+    def search(self, listname: str, query: str) -> list[EmailMessage]:
+        """Messages of one list matching a public-inbox search query."""
+        import liblore
+
+        node = self.node_for(listname)
+        what = f"searching {listname} for {query!r}"
+        try:
+            raw = self._with_retries(
+                what, lambda: node.get_mbox_by_query(query, nocache=True)
+            )
+        except liblore.RemoteError as ex:
+            if ex.status_code == 404:
+                return []  # public-inbox answers 404 when nothing matches
+            raise FetchError(f"{what}: {self.root} answered {ex.status_code}") from None
+        self._check_size(raw, what)
+        return split_mbox(raw)
+
+    def _check_size(self, raw: bytes, what: str) -> None:
+        if len(raw) > self.max_bytes:
+            raise FetchError(
+                f"{what}: the thread is {len(raw) // (1024 * 1024)} MB, above the "
+                f"[lore] max_thread_mb limit"
+            )
+
+
+def _short(ex: Exception | None) -> str:
+    text = str(ex) if ex else "no answer"
+    return text if len(text) < 200 else text[:200] + "..."
+
+
+def _version() -> str:
+    from bot import __version__
+
+    return __version__

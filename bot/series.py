@@ -1,0 +1,161 @@
+"""Group the messages of a thread into a series and pick one revision.
+
+b4's LoreMailbox does the grouping (revisions, n/N counters, cover letters,
+replies); this module turns its result into small frozen records that the
+rest of reviewbot reads, so no other module sees b4 objects.
+"""
+
+from __future__ import annotations
+
+import datetime
+import email.utils
+import logging
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+
+from bot.diff import DiffError, FileDiff, extract_diff, parse_diff
+from bot.errors import SeriesError
+
+log = logging.getLogger(__name__)
+
+Address = tuple[str, str]  # (display name, email address)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One mail of a series: the cover letter or a patch."""
+
+    msgid: str
+    subject: str  # the exact original subject, unfolded
+    counter: int
+    expected: int
+    author: Address  # who wrote the mail (the real author for relayed mail)
+    reply_to: tuple[Address, ...]
+    to: tuple[Address, ...]
+    cc: tuple[Address, ...]
+    date: datetime.datetime
+    date_header: str
+    references: tuple[str, ...]
+    body: str
+
+
+@dataclass(frozen=True)
+class Patch(Message):
+    files: tuple[FileDiff, ...] = ()
+    diff_error: str | None = None
+
+    @property
+    def has_diff(self) -> bool:
+        return bool(self.files)
+
+
+@dataclass(frozen=True)
+class Series:
+    subject: str
+    revision: int
+    expected: int
+    patches: tuple[Patch, ...]
+    cover: Message | None = None
+    missing: tuple[int, ...] = ()
+    base_commit: str | None = None
+    revisions: tuple[int, ...] = field(default=())
+
+    @property
+    def msgid(self) -> str:
+        return self.cover.msgid if self.cover else self.patches[0].msgid
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+def build_series(msgs: list[EmailMessage], revision: int | None = None) -> Series:
+    """The series in *msgs*: the latest revision, or *revision* when given."""
+    import b4
+
+    mbox = b4.LoreMailbox()
+    for msg in msgs:
+        try:
+            mbox.add_message(msg)
+        except ValueError as ex:  # b4 refuses mail without a Message-ID
+            log.info("skipping a message: %s", ex)
+    if not mbox.series:
+        raise SeriesError("no patch found in the input (no message carries a diff)")
+    available = tuple(sorted(mbox.series))
+    if revision is not None and revision not in mbox.series:
+        raise SeriesError(
+            f"there is no v{revision} in this thread (found: "
+            + ", ".join(f"v{r}" for r in available) + ")"
+        )
+    lser = mbox.get_series(revision, codereview_trailers=False)
+    if lser is None:
+        raise SeriesError("every patch of the series is missing from the thread")
+    patches = []
+    missing = []
+    for counter, lmsg in enumerate(lser.patches[1:], start=1):
+        if lmsg is None:
+            missing.append(counter)
+        else:
+            patches.append(_patch(lmsg))
+    cover = _message(lser.patches[0], Message) if lser.patches[0] is not None else None
+    return Series(
+        subject=lser.subject or patches[0].subject,
+        revision=lser.revision,
+        expected=lser.expected,
+        patches=tuple(patches),
+        cover=cover,
+        missing=tuple(missing),
+        base_commit=lser.base_commit,
+        revisions=available,
+    )
+
+
+def _addresses(msg: EmailMessage, header: str) -> tuple[Address, ...]:
+    from b4 import LoreMessage
+
+    values = [LoreMessage.clean_header(str(v)) for v in msg.get_all(header, [])]
+    pairs = email.utils.getaddresses(values)
+    return tuple((_one_line(n), a.strip()) for n, a in pairs if a and "@" in a)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _author(msg: EmailMessage, fromname: str, fromemail: str) -> Address:
+    """The real author: relays (B4 Relay) keep it in X-Original-From."""
+    original = _addresses(msg, "X-Original-From")
+    if original and " via " in fromname:
+        return original[0]
+    return (_one_line(fromname) or fromemail, fromemail)
+
+
+def _message(lmsg, cls, **extra):
+    from b4 import LoreMessage
+
+    msg = lmsg.msg
+    subject = _one_line(LoreMessage.clean_header(msg.get("Subject", "")))
+    return cls(
+        msgid=lmsg.msgid,
+        subject=subject,
+        counter=lmsg.counter,
+        expected=lmsg.expected,
+        author=_author(msg, lmsg.fromname, lmsg.fromemail),
+        reply_to=_addresses(msg, "Reply-To"),
+        to=_addresses(msg, "To"),
+        cc=_addresses(msg, "Cc"),
+        date=lmsg.date,
+        date_header=_one_line(str(msg.get("Date", ""))),
+        references=tuple(lmsg.references),
+        body=lmsg.body,
+        **extra,
+    )
+
+
+def _patch(lmsg) -> Patch:
+    try:
+        files = parse_diff(extract_diff(lmsg.body))
+        error = None
+    except DiffError as ex:
+        files, error = (), str(ex)
+    return _message(lmsg, Patch, files=files, diff_error=error)
