@@ -52,8 +52,10 @@ class TreeSource:
             raise SourceError(f"--tree {root}: not a directory")
         self.is_git = (self.root / ".git").exists()
         self.commit = base_commit if base_commit and self._has_commit(base_commit) else None
-        where = f"at base-commit {self.commit[:12]}" if self.commit else "working tree"
-        self.description = f"tree {self.root} ({where})"
+        if self.commit:
+            self.description = f"kernel tree at base-commit {self.commit[:12]}"
+        else:
+            self.description = "kernel tree (working-tree files)"
 
     def _git(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -110,7 +112,8 @@ class WebSource:
         self.commit = commit
         self.cache_dir = Path(cache_dir) / "web"
         self.timeout = timeout
-        self.description = f"web {template.split('{')[0]} at {commit or 'HEAD'}"
+        host = template.split("//", 1)[-1].split("/", 1)[0]
+        self.description = f"web ({host}) at {commit[:12] if commit else 'HEAD'}"
 
     def read(self, path: str) -> str | None:
         import requests
@@ -197,7 +200,3 @@ class SeriesImages:
 
     def for_patch(self, msgid: str) -> dict[str, FileImages]:
         return self._by_patch.get(msgid, {})
-
-    def current(self, path: str) -> str | None:
-        """The file after the whole series (or the base when untouched)."""
-        return self._base(path)

@@ -74,7 +74,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from bot import csource
-from bot.analysis import FileAnalysis, load_only, runs_again, snapshot_vars
+from bot.analysis import FileAnalysis, hunk_text, load_only, runs_again, snapshot_vars
 from bot.engine import Finding
 
 ID = "MODULE_PARAM_OVERWRITTEN"
@@ -117,28 +117,30 @@ def _declaration(change, fa: FileAnalysis, var: str, options) -> _Decl | None:
     local = fa.cfile.variables().get(var)
     if local is not None and not local.is_extern:
         return None  # a file-scope variable of this file that is not a param
-    candidates = [f.path for _p, f in change.series_files() if f.path != fa.path]
-    if change.source_kind == "tree":
-        found = change.files_mentioning(var, (".c",))
-        candidates += found[: options["max_tree_files"]]
-    for path in dict.fromkeys(candidates):
-        if not path.endswith(".c"):
-            continue
-        cfile = _parsed(change, path)
-        for param in cfile.module_params() if cfile else ():
+    for path, cfile in _other_files(change, fa, var, options):
+        for param in cfile.module_params():
             if param.var == var:
                 return _Decl(param, path, cfile)
     return None
 
 
-def _parsed(change, path: str) -> csource.CFile | None:
-    text = change.read(path)
-    if text is None:
-        for _patch, fdiff in change.series_files():
-            if fdiff.path == path:
-                from bot.analysis import hunk_text
+def _other_files(change, fa: FileAnalysis, var: str, options):
+    """Parsed files where the declaration may be: the series, then the tree."""
+    if not fa.whole:
+        # hunks only: what every patch of the series shows, this file included
+        for patch, fdiff in change.series_files():
+            if fdiff.path.endswith(".c") and (patch is not change.patch or fdiff.path != fa.path):
                 text = hunk_text(fdiff)
-    return csource.parse(text, path) if text else None
+                if text:
+                    yield fdiff.path, csource.parse(text, fdiff.path)
+        return
+    paths = [f.path for _p, f in change.series_files() if f.path != fa.path]
+    if change.source_kind == "tree":
+        paths += change.files_mentioning(var, (".c",))[: options["max_tree_files"]]
+    for path in dict.fromkeys(paths):
+        text = change.read(path) if path.endswith(".c") else None
+        if text:
+            yield path, csource.parse(text, path)
 
 
 # -- added writes ----------------------------------------------------------------

@@ -1,0 +1,145 @@
+"""The reviewbot command line.  Only this module turns errors into exit codes.
+
+Exit status: 0 no findings, 1 findings, 2 usage, input, config or fetch error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from bot import __version__
+from bot.errors import ReviewBotError
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+log = logging.getLogger("reviewbot")
+
+
+def _csv(value: str) -> list[str]:
+    return [v.strip().upper() for v in value.split(",") if v.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reviewbot",
+        description="Review Linux kernel patches from lore.kernel.org (or a local "
+                    "mbox) the way a maintainer would, and reply in kernel style.",
+        epilog="Exit status: 0 no findings, 1 findings, 2 usage, input or fetch error.")
+    parser.add_argument("--version", action="version", version=f"reviewbot {__version__}")
+    parser.add_argument("-c", "--config", metavar="PATH",
+                        help="config file (default: $REVIEWBOT_CONFIG, else "
+                             "~/.config/reviewbot/config.toml if it exists, else built-in defaults)")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="more progress on stderr (-vv for debugging)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    check = sub.add_parser(
+        "check", help="review a series from lore, an mbox/patch file, or stdin",
+        description="Review a patch series and print the review.  TARGET is a "
+                    "message-id (bare, <...> or id:...), a lore URL, a path to an mbox "
+                    "or git format-patch file, or - for stdin.  Local files never touch "
+                    "the network.",
+        epilog="Examples:\n"
+               "  reviewbot check 20220728221759.3492539-3-seanjc@google.com\n"
+               "  reviewbot check https://lore.kernel.org/all/<msgid>/\n"
+               "  reviewbot check series.mbox --tree ~/src/linux\n"
+               "  git format-patch -1 --stdout | reviewbot check - --format text\n"
+               "Exit status: 0 no findings, 1 findings, 2 error.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    check.add_argument("target", metavar="TARGET")
+    check.add_argument("-t", "--tree", metavar="DIR",
+                       help="kernel checkout for whole-file context (overrides [source] tree)")
+    check.add_argument("--revision", type=int, metavar="N",
+                       help="review vN of the series instead of the latest")
+    check.add_argument("-f", "--format", choices=("email", "text", "json"), default="email",
+                       help="email: the replies as they would be posted (mbox); text: "
+                            "checkpatch-style; json: machine-readable (default: email)")
+    check.add_argument("--rules", type=_csv, metavar="ID,...", help="run only these rules")
+    check.add_argument("--ignore", type=_csv, default=[], metavar="ID,...",
+                       help="do not run these rules")
+    check.add_argument("--lore", metavar="URL", help="lore server root (overrides [lore] url)")
+    check.set_defaults(func=_cmd_check)
+
+    rules = sub.add_parser("rules", help="list the rules",
+                           description="List every rule with its level and summary.")
+    rules.set_defaults(func=_cmd_rules)
+
+    explain = sub.add_parser("explain", help="print a rule's documentation",
+                             description="Print the documentation of rule ID.")
+    explain.add_argument("rule", metavar="ID")
+    explain.set_defaults(func=_cmd_explain)
+
+    return parser
+
+
+def _setup_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="reviewbot: %(message)s", stream=sys.stderr)
+    for noisy in ("b4", "liblore", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose > 1 else logging.CRITICAL)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose)
+    try:
+        return args.func(args)
+    except ReviewBotError as ex:
+        print(f"reviewbot: error: {ex}", file=sys.stderr)
+        return ex.exit_code
+    except KeyboardInterrupt:
+        print("reviewbot: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_ERROR
+
+
+def _load_config(args):
+    from bot import config
+
+    return config.load(args.config)
+
+
+def _cmd_check(args) -> int:
+    from bot import checker
+
+    cfg = _load_config(args)
+    if args.tree:
+        cfg = cfg.with_value("source", "tree", args.tree)
+    if args.lore:
+        cfg = cfg.with_value("lore", "url", args.lore)
+    outcome = checker.check(args.target, cfg, revision=args.revision,
+                            only=args.rules, ignore=args.ignore)
+    sys.stdout.write(checker.render(outcome, cfg, args.format))
+    sys.stdout.flush()
+    return EXIT_FINDINGS if outcome.review.findings else EXIT_CLEAN
+
+
+def _cmd_rules(args) -> int:
+    from bot import engine
+
+    cfg = _load_config(args)
+    disabled = set(cfg.get("rules", "disable"))
+    for rule in engine.discover().values():
+        state = " (disabled in config)" if rule.id in disabled else ""
+        print(f"{rule.id:28} {rule.level:8} {rule.summary}{state}")
+    return EXIT_CLEAN
+
+
+def _cmd_explain(args) -> int:
+    from bot import engine
+
+    rules = engine.discover()
+    rule = rules.get(args.rule.upper())
+    if rule is None:
+        print(f"reviewbot: error: unknown rule {args.rule} (known: {', '.join(rules)})",
+              file=sys.stderr)
+        return EXIT_ERROR
+    print(f"{rule.id} ({rule.level}, confidence up to {rule.confidence})\n")
+    print(rule.doc.strip())
+    if rule.options:
+        print("\nDefaults: " + ", ".join(f"{k} = {v!r}" for k, v in rule.options.items()))
+    return EXIT_CLEAN
