@@ -104,7 +104,7 @@ def parse_diff(text: str) -> tuple[FileDiff, ...]:
 def _file_view(pf) -> FileDiff:
     old = _strip_prefix(pf.source_file)
     new = _strip_prefix(pf.target_file)
-    info = [str(x).rstrip("\n") for x in pf.patch_info]
+    info = [str(x).rstrip("\n") for x in (pf.patch_info or ())]
     if pf.is_binary_file:
         status = "binary"
     elif pf.is_added_file:

@@ -122,6 +122,14 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def _raw_header(msg: EmailMessage, name: str) -> str:
+    """A header as the sender wrote it (the parsed form may be normalised)."""
+    for key, value in msg.raw_items():
+        if key.lower() == name.lower():
+            return _one_line(str(value))
+    return ""
+
+
 def _author(msg: EmailMessage, fromname: str, fromemail: str) -> Address:
     """The real author: relays (B4 Relay) keep it in X-Original-From."""
     original = _addresses(msg, "X-Original-From")
@@ -145,7 +153,7 @@ def _message(lmsg, cls, **extra):
         to=_addresses(msg, "To"),
         cc=_addresses(msg, "Cc"),
         date=lmsg.date,
-        date_header=_one_line(str(msg.get("Date", ""))),
+        date_header=_raw_header(msg, "Date"),
         references=tuple(lmsg.references),
         body=lmsg.body,
         **extra,

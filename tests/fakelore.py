@@ -1,0 +1,181 @@
+"""A small public-inbox server on 127.0.0.1 that b4 and liblore talk to unchanged.
+
+It serves, from messages added by the tests:
+  GET  /<list>/<msgid>/t.mbox.gz   the whole thread (gzip, application/gzip)
+  HEAD /<msgid>/                   404 (or a redirect to /all/<msgid>/ when known)
+  POST /<list>/?x=m&q=...          search: rt:A..B windows, l:<list>; 404 when empty
+Faults can be queued: an HTTP status (500, 429) or "hang" for the next requests.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import email.utils
+import gzip
+import re
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Archive:
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, str, bytes, float]] = []  # (msgid, list, raw, received)
+        self.faults: list[object] = []
+        self.requests: list[tuple[str, str]] = []
+        self.lock = threading.Lock()
+
+    def add(self, raw: bytes, listname: str = "kvm", received: float | None = None) -> str:
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        msgid = str(msg["Message-ID"]).strip().strip("<>")
+        if received is None:
+            date = msg["Date"]
+            received = email.utils.parsedate_to_datetime(str(date)).timestamp() if date else time.time()
+        with self.lock:
+            self.messages.append((msgid, listname, raw, received))
+        return msgid
+
+    def add_mbox(self, data: bytes, listname: str = "kvm", received: float | None = None) -> list[str]:
+        chunks = re.split(rb"(?m)^From [^\n]*\n", data)
+        return [self.add(c, listname, received) for c in chunks if c.strip()]
+
+    def _refs(self, raw: bytes) -> set[str]:
+        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+        text = " ".join(str(msg.get(h, "")) for h in ("References", "In-Reply-To"))
+        return set(re.findall(r"<([^>]+)>", text))
+
+    def thread(self, msgid: str) -> list[bytes]:
+        with self.lock:
+            msgs = list(self.messages)
+        ids = {m[0] for m in msgs}
+        if msgid not in ids:
+            return []
+        # union-find over References / In-Reply-To
+        parent = {m[0]: m[0] for m in msgs}
+
+        def find(x):
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for mid, _l, raw, _r in msgs:
+            for ref in self._refs(raw):
+                if ref in parent:
+                    parent[find(mid)] = find(ref)
+        root = find(msgid)
+        seen, out = set(), []
+        for mid, _l, raw, _r in msgs:
+            if find(mid) == root and mid not in seen:
+                seen.add(mid)
+                out.append(raw)
+        return out
+
+    def search(self, listname: str, query: str) -> list[bytes]:
+        lo, hi = 0.0, float("inf")
+        m = re.search(r"rt:(\d*)\.\.(\d*)", query)
+        if m:
+            lo = float(m.group(1) or 0)
+            hi = float(m.group(2)) if m.group(2) else float("inf")
+        with self.lock:
+            msgs = list(self.messages)
+        return [raw for _mid, lst, raw, rec in msgs
+                if (listname in ("all", lst)) and lo <= rec <= hi]
+
+
+def mboxrd(raws: list[bytes]) -> bytes:
+    out = bytearray()
+    for raw in raws:
+        body = re.sub(rb"(?m)^(>*From )", rb">\1", raw.replace(b"\r\n", b"\n"))
+        out += b"From mboxrd@z Thu Jan  1 00:00:00 1970\n" + body
+        if not body.endswith(b"\n"):
+            out += b"\n"
+        out += b"\n"
+    return bytes(out)
+
+
+def make_handler(archive: Archive):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):  # keep test output quiet
+            pass
+
+        def _fault(self) -> bool:
+            with archive.lock:
+                archive.requests.append((self.command, self.path))
+                fault = archive.faults.pop(0) if archive.faults else None
+            if fault is None:
+                return False
+            if fault == "hang":
+                time.sleep(3)
+                return True
+            self._send(int(fault), b"fault\n", "text/plain")
+            return True
+
+        def _send(self, code: int, body: bytes, ctype: str) -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def do_HEAD(self):
+            if self._fault():
+                return
+            parts = [urllib.parse.unquote(p) for p in self.path.split("?")[0].split("/") if p]
+            if len(parts) == 1 and archive.thread(parts[0]):
+                self.send_response(302)
+                self.send_header("Location", f"/all/{urllib.parse.quote(parts[0])}/")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self._send(404, b"", "text/plain")
+
+        def do_GET(self):
+            if self._fault():
+                return
+            path = self.path.split("?")[0]
+            parts = [urllib.parse.unquote_plus(p) for p in path.split("/") if p]
+            if len(parts) == 3 and parts[2] == "t.mbox.gz":
+                raws = archive.thread(parts[1])
+                if raws:
+                    self._send(200, gzip.compress(mboxrd(raws)), "application/gzip")
+                    return
+            self._send(404, b"not found\n", "text/plain")
+
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(length)
+            if self._fault():
+                return
+            url = urllib.parse.urlsplit(self.path)
+            parts = [p for p in url.path.split("/") if p]
+            query = urllib.parse.parse_qs(url.query).get("q", [""])[0]
+            raws = archive.search(parts[0] if parts else "all", query)
+            if not raws:
+                self._send(404, b"no results\n", "text/plain")
+                return
+            self._send(200, gzip.compress(mboxrd(raws)), "application/gzip")
+
+    return Handler
+
+
+class FakeLore:
+    def __init__(self) -> None:
+        self.archive = Archive()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(self.archive))
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "FakeLore":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
