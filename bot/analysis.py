@@ -88,6 +88,12 @@ def runs_again(cfile: CFile, func: Function) -> str:
     if ops:
         owner, field = ops[0]
         facts.append(f"it is the .{field} handler of {owner}")
+    registered = [(callee, where) for callee, where in cfile.passed_to(func.name)
+                  if callee not in ("EXPORT_SYMBOL", "EXPORT_SYMBOL_GPL")]
+    if registered:
+        callee, where = registered[0]
+        inside = f" in {where.name}()" if where else ""
+        facts.append(f"it is handed to {callee}(){inside} as a callback")
     if callers:
         facts.append("it is called from " + _and(
             [_describe_caller(cfile, c) for c in callers[:3]]))
@@ -96,8 +102,8 @@ def runs_again(cfile: CFile, func: Function) -> str:
     if chain_exported:
         effect = ("it runs again each time a module that uses it is loaded, and such a "
                   "module can be unloaded and loaded again while this one stays loaded")
-    elif chain_ops:
-        effect = "it runs whenever that callback is invoked, long after the module was loaded"
+    elif chain_ops or registered:
+        effect = "it runs whenever that callback is invoked, long after init"
     elif callers:
         effect = "it runs whenever they do, after the module was loaded"
     else:

@@ -249,6 +249,15 @@ class CFile:
                     out.append((func, line))
         return out
 
+    def passed_to(self, name: str) -> list[tuple[str, Function | None]]:
+        """(callee, calling function) for calls that take *name* as an argument,
+        e.g. a callback handed to cpuhp_setup_state() or request_irq()."""
+        out = []
+        for callee, args, line in self._calls:
+            if any(_text(a).lstrip("&").strip() == name for a in args):
+                out.append((callee, self.function_at(line)))
+        return out
+
     @functools.cached_property
     def _initializer_pairs(self) -> list[tuple[str, str, str, int]]:
         """(struct variable, field, identifier value, line) of designated initializers."""

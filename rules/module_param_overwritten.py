@@ -225,8 +225,9 @@ def _snapshot_suggestion(fa: FileAnalysis, decl: _Decl, func) -> str:
         init_name = next((f.name for f in inits if "init" in f.name), inits[0].name)
         where = f"in an __init function of {decl.path}, such as {init_name}()"
     else:
+        writer = func.name if decl.path == fa.path else ""
         where = (f"in an __init function of {decl.path} (e.g. a new "
-                 f"{_init_name(decl.path, func.name)}() called at module init)")
+                 f"{_init_name(decl.path, writer)}() called at module init)")
     return (
         "Snapshot userspace's value once, " + where + ", and restore it before "
         "deciding again, e.g.:\n\n"
@@ -241,7 +242,7 @@ def _snapshot_suggestion(fa: FileAnalysis, decl: _Decl, func) -> str:
 def _init_name(path: str, func_name: str) -> str:
     """A name in the file's style: kvm_mmu_set_mmio_spte_mask in spte.c -> kvm_mmu_spte_module_init."""
     stem = PurePosixPath(path).stem
-    if func_name.startswith(stem):
+    if not func_name or func_name.startswith(stem):
         prefix = stem
     else:
         prefix = "_".join(func_name.split("_")[:2] + [stem])
