@@ -49,6 +49,9 @@ def review_messages(msgs, cfg: Config, *, revision=None, only=None, ignore=()) -
 
 
 def check(arg: str, cfg: Config, *, revision=None, only=None, ignore=()) -> Outcome:
+    from bot.lore import require_git
+
+    require_git()
     target = inputs.parse_target(arg)
     msgs = load_messages(target, cfg)
     review = review_messages(msgs, cfg, revision=revision, only=only, ignore=ignore)

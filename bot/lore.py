@@ -18,16 +18,16 @@ import urllib.parse
 from email.message import EmailMessage
 from pathlib import Path
 
-from bot.errors import FetchError, NotFoundError
+from bot.errors import FetchError, NotFoundError, ReviewBotError
 
 log = logging.getLogger(__name__)
 
 _configured_for: tuple[str, str] | None = None
 
 
-def _require_git() -> None:
+def require_git() -> None:
     if shutil.which("git") is None:
-        raise FetchError(
+        raise ReviewBotError(
             "the git program is not on PATH; b4 runs it (git config, git patch-id). "
             "Install git and try again."
         )
@@ -64,7 +64,7 @@ class Lore:
     def _b4(self):
         """Configure b4 for this server root (once) and return the module."""
         global _configured_for
-        _require_git()
+        require_git()
         key = (self.root, str(self.cache_dir))
         os.environ["XDG_CACHE_HOME"] = str(self.cache_dir / "b4")
         import b4

@@ -24,6 +24,7 @@ class Archive:
     def __init__(self) -> None:
         self.messages: list[tuple[str, str, bytes, float]] = []  # (msgid, list, raw, received)
         self.faults: list[object] = []
+        self.files: dict[str, bytes] = {}  # path -> body, for a git web raw view
         self.requests: list[tuple[str, str]] = []
         self.lock = threading.Lock()
 
@@ -139,6 +140,9 @@ def make_handler(archive: Archive):
             if self._fault():
                 return
             path = self.path.split("?")[0]
+            if path in archive.files:
+                self._send(200, archive.files[path], "text/plain")
+                return
             parts = [urllib.parse.unquote_plus(p) for p in path.split("/") if p]
             if len(parts) == 3 and parts[2] == "t.mbox.gz":
                 raws = archive.thread(parts[1])

@@ -113,3 +113,15 @@ def test_bad_config_is_named(capsys, tmp_path):
 def test_missing_file_like_argument(capsys):
     code, _o, err = run(capsys, "check", "no/such/file.mbox")
     assert code == 2 and "no such file, and not a message-id" in err
+
+
+def test_incomplete_series_says_what_is_missing(capsys, tmp_path):
+    parts = EXAMPLE.read_bytes().split(b"\nFrom 0000")
+    partial = tmp_path / "partial.mbox"
+    partial.write_bytes(parts[0] + b"\nFrom 0000" + parts[2])  # cover + patch 2
+    code, out, err = run(capsys, "check", str(partial), "--tree", str(EXAMPLE_TREE))
+    assert code == 1, err
+    assert "Note: patches missing from the thread, not reviewed: 1/2" in out
+    code, out, _e = run(capsys, "check", str(partial), "--format", "text")
+    assert code == 0  # hunks only: the declaration was in the missing patch
+    assert "NOTE: patches missing from the thread, not reviewed: 1/2" in out
