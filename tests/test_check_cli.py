@@ -119,9 +119,19 @@ def test_incomplete_series_says_what_is_missing(capsys, tmp_path):
     parts = EXAMPLE.read_bytes().split(b"\nFrom 0000")
     partial = tmp_path / "partial.mbox"
     partial.write_bytes(parts[0] + b"\nFrom 0000" + parts[2])  # cover + patch 2
-    code, out, err = run(capsys, "check", str(partial), "--tree", str(EXAMPLE_TREE))
-    assert code == 1, err
-    assert "Note: patches missing from the thread, not reviewed: 1/2" in out
-    code, out, _e = run(capsys, "check", str(partial), "--format", "text")
-    assert code == 0  # hunks only: the declaration was in the missing patch
+    code, out, err = run(capsys, "check", str(partial), "--tree", str(EXAMPLE_TREE),
+                         "--format", "text")
+    # patch 2 does not apply without patch 1, and the declaration was in patch 1
+    assert code == 0, err
     assert "NOTE: patches missing from the thread, not reviewed: 1/2" in out
+    assert "NOTE: drivers/misc/frobnic.c: hunk @@ -31,6 +31,10 @@ does not apply" in out
+
+
+def test_missing_patch_is_noted_in_the_reply(capsys, tmp_path):
+    parts = EXAMPLE.read_bytes().split(b"\nFrom 0000")
+    partial = tmp_path / "partial.mbox"
+    partial.write_bytes(b"\nFrom 0000".join([parts[0], parts[2], parts[1]]).replace(
+        b"[PATCH 1/2]", b"[PATCH 1/3]").replace(b"[PATCH 2/2]", b"[PATCH 2/3]"))
+    code, out, err = run(capsys, "check", str(partial))
+    assert code == 1, err
+    assert "Note: patches missing from the thread, not reviewed: 3/3" in " ".join(out.split())
