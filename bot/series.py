@@ -101,7 +101,7 @@ def build_series(msgs: list[EmailMessage], revision: int | None = None) -> Serie
     return Series(
         subject=lser.subject or patches[0].subject,
         revision=lser.revision,
-        expected=lser.expected,
+        expected=len(lser.patches) - 1,
         patches=tuple(patches),
         cover=cover,
         missing=tuple(missing),
