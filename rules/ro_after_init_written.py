@@ -78,7 +78,7 @@ def _declared(change, fa: FileAnalysis, name: str):
         return var, fa.path
     if var is not None and not var.is_extern:
         return None
-    for patch, fdiff in change.series_files():
+    for _patch, fdiff in change.series_files():
         if fdiff.path == fa.path or not fdiff.path.endswith((".c", ".h")):
             continue
         text = change.read(fdiff.path) if fa.whole else hunk_text(fdiff)

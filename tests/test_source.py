@@ -1,7 +1,6 @@
 """Source context: a git tree at base-commit, the working tree, a web server, none."""
 
 import subprocess
-import sys
 
 import pytest
 
