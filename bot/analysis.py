@@ -62,6 +62,15 @@ class FileAnalysis:
         return csource.parse_signature(hunk.section)
 
 
+def changed_c_files(change):
+    """(view, FileAnalysis) for every C file the patch adds lines to."""
+    for view in change.files:
+        if view.added:
+            fa = FileAnalysis.for_view(view)
+            if fa is not None:
+                yield view, fa
+
+
 def load_only(cfile: CFile, func: Function, set_callbacks: set[str], depth: int = 3) -> bool:
     """Does *func* run only while its module loads (or as a param's .set)?
 

@@ -120,44 +120,37 @@ class Lore:
         raise FetchError(f"{what}: {self.root} did not answer after "
                          f"{self.retries} attempt(s): {_short(last)}")
 
+    def _fetch(self, what: str, call) -> bytes | None:
+        """Raw mbox from *call*, retried; None when the server answers 404."""
+        import liblore
+
+        try:
+            raw = self._with_retries(what, call)
+        except liblore.RemoteError as ex:
+            if ex.status_code == 404:
+                return None
+            raise FetchError(f"{what}: {self.root} answered {ex.status_code}") from None
+        self._check_size(raw, what)
+        return raw
+
     # -- public API -------------------------------------------------------
     def fetch_thread(self, msgid: str) -> list[EmailMessage]:
         """The messages of the thread that holds *msgid*, from lore."""
-        import liblore
-
         b4 = self._b4()
         node = b4.get_lore_node()
-        what = f"fetching <{msgid}>"
-        try:
-            raw = self._with_retries(
-                what, lambda: node.get_mbox_by_msgid(msgid, nocache=True)
-            )
-        except liblore.RemoteError as ex:
-            if ex.status_code == 404:
-                raise NotFoundError(f"lore has no message <{msgid}> ({self.root})") from None
-            raise FetchError(f"{what}: {self.root} answered {ex.status_code}") from None
-        self._check_size(raw, what)
-        msgs = b4.split_and_dedupe_pi_results(raw)
+        raw = self._fetch(f"fetching <{msgid}>",
+                          lambda: node.get_mbox_by_msgid(msgid, nocache=True))
+        msgs = b4.split_and_dedupe_pi_results(raw) if raw else []
         if not msgs:
             raise NotFoundError(f"lore has no message <{msgid}> ({self.root})")
         return b4.get_strict_thread(msgs, msgid) or msgs
 
     def search(self, listname: str, query: str) -> list[EmailMessage]:
-        """Messages of one list matching a public-inbox search query."""
-        import liblore
-
+        """Messages of one list matching a public-inbox search query (404: none)."""
         node = self.node_for(listname)
-        what = f"searching {listname} for {query!r}"
-        try:
-            raw = self._with_retries(
-                what, lambda: node.get_mbox_by_query(query, nocache=True)
-            )
-        except liblore.RemoteError as ex:
-            if ex.status_code == 404:
-                return []  # public-inbox answers 404 when nothing matches
-            raise FetchError(f"{what}: {self.root} answered {ex.status_code}") from None
-        self._check_size(raw, what)
-        return split_mbox(raw)
+        raw = self._fetch(f"searching {listname} for {query!r}",
+                          lambda: node.get_mbox_by_query(query, nocache=True))
+        return split_mbox(raw) if raw else []
 
     def _check_size(self, raw: bytes, what: str) -> None:
         if len(raw) > self.max_bytes:

@@ -74,7 +74,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from bot import csource
-from bot.analysis import FileAnalysis, hunk_text, load_only, runs_again, snapshot_vars
+from bot.analysis import FileAnalysis, changed_c_files, hunk_text, load_only, runs_again, snapshot_vars
 from bot.engine import Finding
 
 ID = "MODULE_PARAM_OVERWRITTEN"
@@ -85,12 +85,7 @@ OPTIONS = {"cross_file_init": True, "max_tree_files": 20}
 
 def check(change, options) -> list[Finding]:
     findings = []
-    for view in change.files:
-        if not view.added:
-            continue
-        fa = FileAnalysis.for_view(view)
-        if fa is None:
-            continue
+    for view, fa in changed_c_files(change):
         findings.extend(_added_writes(change, view, fa, options))
         if fa.whole:
             findings.extend(_added_declarations(change, view, fa))

@@ -42,7 +42,7 @@ None.
 from __future__ import annotations
 
 from bot import csource
-from bot.analysis import FileAnalysis, hunk_text, load_only, runs_again
+from bot.analysis import FileAnalysis, changed_c_files, hunk_text, load_only, runs_again
 from bot.engine import Finding
 
 ID = "RO_AFTER_INIT_WRITTEN"
@@ -55,12 +55,7 @@ GUARDED = ("__ro_after_init", "__initdata", "__initconst")
 
 def check(change, options) -> list[Finding]:
     findings = []
-    for view in change.files:
-        if not view.added:
-            continue
-        fa = FileAnalysis.for_view(view)
-        if fa is None:
-            continue
+    for view, fa in changed_c_files(change):
         findings.extend(_added_writes(change, view, fa))
         if fa.whole:
             findings.extend(_added_attribute(change, view, fa))
