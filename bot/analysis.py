@@ -61,6 +61,36 @@ class FileAnalysis:
                 return None
         return csource.parse_signature(hunk.section)
 
+    def why_runs_again(self, func: Function) -> str:
+        """`runs_again` on the whole file; with hunks only, what the header shows."""
+        if self.whole:
+            return runs_again(self.cfile, func)
+        return (f"{func.name}() is not __init (as far as the hunk header shows), so it "
+                "can run again after the module was loaded")
+
+
+def series_files(change, fa: FileAnalysis, suffixes: tuple[str, ...]):
+    """(path, CFile) of the series' other files, as this analysis sees them.
+
+    With the whole file, each other touched file as of this patch; with hunks
+    only, what every patch of the series shows (this file in other patches too).
+    """
+    seen = {fa.path}
+    for patch, fdiff in change.series_files():
+        if not fdiff.path.endswith(suffixes):
+            continue
+        if fa.whole:
+            if fdiff.path in seen:
+                continue
+            seen.add(fdiff.path)
+            text = change.read(fdiff.path)
+        elif patch is not change.patch or fdiff.path != fa.path:
+            text = hunk_text(fdiff)
+        else:
+            continue
+        if text:
+            yield fdiff.path, csource.parse(text, fdiff.path)
+
 
 def changed_c_files(change):
     """(view, FileAnalysis) for every C file the patch adds lines to."""
@@ -97,8 +127,7 @@ def runs_again(cfile: CFile, func: Function) -> str:
     if ops:
         owner, field = ops[0]
         facts.append(f"it is the .{field} handler of {owner}")
-    registered = [(callee, where) for callee, where in cfile.passed_to(func.name)
-                  if callee not in ("EXPORT_SYMBOL", "EXPORT_SYMBOL_GPL")]
+    registered = cfile.passed_to(func.name)
     if registered:
         callee, where = registered[0]
         inside = f" in {where.name}()" if where else ""

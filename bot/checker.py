@@ -14,7 +14,6 @@ from bot.source import make_source
 @dataclass
 class Outcome:
     review: Review
-    origin: str  # where the messages came from
 
 
 def lore_for(cfg: Config, server: str | None = None):
@@ -55,7 +54,7 @@ def check(arg: str, cfg: Config, *, revision=None, only=None, ignore=()) -> Outc
     target = inputs.parse_target(arg)
     msgs = load_messages(target, cfg)
     review = review_messages(msgs, cfg, revision=revision, only=only, ignore=ignore)
-    return Outcome(review, target.value)
+    return Outcome(review)
 
 
 def render(outcome: Outcome, cfg: Config, fmt: str) -> str:

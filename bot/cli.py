@@ -14,8 +14,6 @@ from bot.errors import ReviewBotError
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
-log = logging.getLogger("reviewbot")
-
 
 def _csv(value: str) -> list[str]:
     return [v.strip().upper() for v in value.split(",") if v.strip()]

@@ -146,7 +146,6 @@ class CFile:
         self.path = path
         self.text = text
         blanked, spans = blank_attributes(text)
-        self._spans = spans
         self._bytes = blanked.encode("utf-8", "replace")
         # tree-sitter works in bytes: map attribute spans to byte offsets
         self._byte_spans = [
@@ -254,6 +253,8 @@ class CFile:
         e.g. a callback handed to cpuhp_setup_state() or request_irq()."""
         out = []
         for callee, args, line in self._calls:
+            if callee.startswith("EXPORT_SYMBOL"):
+                continue
             if any(_text(a).lstrip("&").strip() == name for a in args):
                 out.append((callee, self.function_at(line)))
         return out

@@ -26,6 +26,7 @@ class Line:
     old_no: int | None
     new_no: int | None
     eol: bool = True  # False when "\\ No newline at end of file" follows
+    diff_no: int | None = None  # line of the diff text (1-based), from unidiff
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,12 @@ class FileDiff:
             if ln.kind == "+" and ln.new_no is not None
         }
 
+    def added_line(self, new_no: int):
+        """The Line this diff adds at post-image line *new_no*, if any."""
+        hunk = self.hunk_for_new_line(new_no)
+        return next((ln for ln in hunk.lines if ln.kind == "+" and ln.new_no == new_no),
+                    None) if hunk else None
+
     def hunk_for_new_line(self, new_no: int) -> Hunk | None:
         for hunk in self.hunks:
             if hunk.new_start <= new_no <= hunk.new_end:
@@ -75,10 +82,13 @@ class FileDiff:
         return None
 
 
-def extract_diff(body: str) -> str:
-    """The diff part of a patch mail body ('' when there is none)."""
+def extract_diff(body: str) -> tuple[str, int]:
+    """The diff part of a patch mail body ('' when there is none), and how
+    many body lines come before it."""
     match = _DIFF_START.search(body)
-    return body[match.start():] if match else ""
+    if not match:
+        return "", 0
+    return body[match.start():], body.count("\n", 0, match.start())
 
 
 def _strip_prefix(name: str | None) -> str | None:
@@ -143,10 +153,11 @@ def _lines(hunk) -> tuple[Line, ...]:
     for ln in hunk:
         if ln.line_type in ("+", "-", " "):
             text = ln.value[:-1] if ln.value.endswith("\n") else ln.value
-            out.append(Line(ln.line_type, text, ln.source_line_no, ln.target_line_no))
+            out.append(Line(ln.line_type, text, ln.source_line_no, ln.target_line_no,
+                            diff_no=ln.diff_line_no))
         elif ln.line_type == "\\" and out:
             last = out[-1]
-            out[-1] = Line(last.kind, last.text, last.old_no, last.new_no, eol=False)
+            out[-1] = Line(last.kind, last.text, last.old_no, last.new_no, False, last.diff_no)
     return tuple(out)
 
 

@@ -49,9 +49,6 @@ class Finding:
     message: str
     suggestion: str | None = None
 
-    def key(self) -> tuple:
-        return (self.rule, self.file, self.symbol)
-
 
 @dataclass(frozen=True)
 class FileView:

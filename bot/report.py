@@ -71,34 +71,17 @@ def _headline(message: str) -> str:
     return match.group(1) if match else first
 
 
-def _patch_line_number(patch, path: str, line: int) -> int | None:
-    """checkpatch's #N: the line of the patch mail body that adds *line*."""
-    in_file = False
-    fdiff = next((f for f in patch.files if f.path == path), None)
-    target = fdiff.added_lines().get(line) if fdiff else None
-    new_no = None
-    for number, text in enumerate(patch.body.split("\n"), start=1):
-        if text.startswith("+++ "):
-            in_file = text[4:].strip() in (f"b/{path}", path)
-        elif in_file and text.startswith("@@"):
-            m = re.match(r"@@ -\d+(?:,\d+)? \+(\d+)", text)
-            new_no = int(m.group(1)) if m else None
-        elif in_file and new_no is not None and text[:1] in ("+", " "):
-            if new_no == line and text[:1] == "+" and text[1:] == target:
-                return number
-            new_no += 1
-    return None
-
-
 def render_text(review: Review, override_dir: str = "") -> str:
     items = []
     for f in review.findings:
         patch = next(p for p in review.series.patches if p.msgid == f.patch)
         fdiff = next((x for x in patch.files if x.path == f.file), None)
+        line = fdiff.added_line(f.line) if fdiff else None
         items.append({
             "finding": f, "headline": _headline(f.message),
-            "number": _patch_line_number(patch, f.file, f.line) or f.line,
-            "line_text": fdiff.added_lines().get(f.line) if fdiff else None,
+            # checkpatch's #N: the line of the patch mail body
+            "number": patch.diff_offset + line.diff_no if line and line.diff_no else f.line,
+            "line_text": line.text if line else None,
         })
     counts = Counter({"ERROR": 0, "WARNING": 0, "CHECK": 0})
     counts.update(f.level for f in review.findings)

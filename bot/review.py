@@ -49,8 +49,7 @@ def review_series(series: Series, source, rules: list[Rule],
         review.rule_errors.extend(run.errors)
         for view in change.files:
             if view.note and source.kind != "hunks" and view.diff.status != "binary":
-                note = view.note if view.note.startswith(view.path) else f"{view.path}: {view.note}"
-                review.notes.append(f"{note}; reviewed from the hunks")
+                review.notes.append(f"{view.note}; reviewed from the hunks")
     review.findings.sort(key=lambda f: (_patch_index(series, f.patch), f.file, f.line))
     return review
 

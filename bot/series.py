@@ -43,6 +43,7 @@ class Message:
 class Patch(Message):
     files: tuple[FileDiff, ...] = ()
     diff_error: str | None = None
+    diff_offset: int = 0  # body lines before the diff starts
 
     @property
     def has_diff(self) -> bool:
@@ -161,9 +162,10 @@ def _message(lmsg, cls, **extra):
 
 
 def _patch(lmsg) -> Patch:
+    text, offset = extract_diff(lmsg.body)
     try:
-        files = parse_diff(extract_diff(lmsg.body))
+        files = parse_diff(text)
         error = None
     except DiffError as ex:
         files, error = (), str(ex)
-    return _message(lmsg, Patch, files=files, diff_error=error)
+    return _message(lmsg, Patch, files=files, diff_error=error, diff_offset=offset)

@@ -183,7 +183,7 @@ class SeriesImages:
             pre = "" if fdiff.status == "added" else self._base(old_path)
             post, note = None, None
             if fdiff.status in ("binary",):
-                note = "binary file"
+                note = f"{fdiff.path}: binary file"
             elif pre is not None:
                 try:
                     post = apply_file(pre, fdiff)
@@ -191,7 +191,7 @@ class SeriesImages:
                     note = str(ex)
                     log.info("%s", ex)
             else:
-                note = "file not available from the source"
+                note = f"{fdiff.path}: not available from the source"
             if fdiff.status == "renamed":
                 self._current[old_path] = None
             self._current[fdiff.path] = post

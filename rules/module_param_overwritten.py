@@ -74,7 +74,8 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from bot import csource
-from bot.analysis import FileAnalysis, changed_c_files, hunk_text, load_only, runs_again, snapshot_vars
+from bot.analysis import (FileAnalysis, changed_c_files, load_only, runs_again, series_files,
+                          snapshot_vars)
 from bot.engine import Finding
 
 ID = "MODULE_PARAM_OVERWRITTEN"
@@ -121,19 +122,14 @@ def _declaration(change, fa: FileAnalysis, var: str, options) -> _Decl | None:
 
 def _other_files(change, fa: FileAnalysis, var: str, options):
     """Parsed files where the declaration may be: the series, then the tree."""
-    if not fa.whole:
-        # hunks only: what every patch of the series shows, this file included
-        for patch, fdiff in change.series_files():
-            if fdiff.path.endswith(".c") and (patch is not change.patch or fdiff.path != fa.path):
-                text = hunk_text(fdiff)
-                if text:
-                    yield fdiff.path, csource.parse(text, fdiff.path)
+    seen = set()
+    for path, cfile in series_files(change, fa, (".c",)):
+        seen.add(path)
+        yield path, cfile
+    if not fa.whole or change.source_kind != "tree":
         return
-    paths = [f.path for _p, f in change.series_files() if f.path != fa.path]
-    if change.source_kind == "tree":
-        paths += change.files_mentioning(var, (".c",))[: options["max_tree_files"]]
-    for path in dict.fromkeys(paths):
-        text = change.read(path) if path.endswith(".c") else None
+    for path in change.files_mentioning(var, (".c",))[: options["max_tree_files"]]:
+        text = change.read(path) if path not in seen and path != fa.path else None
         if text:
             yield path, csource.parse(text, path)
 
@@ -142,13 +138,16 @@ def _other_files(change, fa: FileAnalysis, var: str, options):
 
 def _added_writes(change, view, fa: FileAnalysis, options) -> list[Finding]:
     out = []
+    decls: dict[str, _Decl | None] = {}
     for write in fa.cfile.writes(None):
         if write.line not in view.added:
             continue
         func = write.function or fa.function_at(write.line)
         if func is None or write.var in func.params:
             continue
-        decl = _declaration(change, fa, write.var, options)
+        if write.var not in decls:
+            decls[write.var] = _declaration(change, fa, write.var, options)
+        decl = decls[write.var]
         if decl is None or _restored(fa, decl, write, func):
             continue
         same_file = decl.path == fa.path
@@ -246,9 +245,7 @@ def _init_name(path: str, func_name: str) -> str:
 
 def _runtime_write(change, fa, decl, write, func, confidence) -> Finding:
     var = decl.param.var
-    why = runs_again(fa.cfile, func) if fa.whole else (
-        f"{func.name}() is not __init (as far as the hunk header shows), so it can run "
-        "again after the module was loaded")
+    why = fa.why_runs_again(func)
     message = (
         f"This overwrites {var}, the variable behind {_where(decl)}. Userspace "
         f"sets it at load time and reads it back in /sys/module/*/parameters/"

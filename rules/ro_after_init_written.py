@@ -42,7 +42,7 @@ None.
 from __future__ import annotations
 
 from bot import csource
-from bot.analysis import FileAnalysis, changed_c_files, hunk_text, load_only, runs_again
+from bot.analysis import FileAnalysis, changed_c_files, load_only, runs_again, series_files
 from bot.engine import Finding
 
 ID = "RO_AFTER_INIT_WRITTEN"
@@ -73,13 +73,10 @@ def _declared(change, fa: FileAnalysis, name: str):
         return var, fa.path
     if var is not None and not var.is_extern:
         return None
-    for _patch, fdiff in change.series_files():
-        if fdiff.path == fa.path or not fdiff.path.endswith((".c", ".h")):
-            continue
-        text = change.read(fdiff.path) if fa.whole else hunk_text(fdiff)
-        other = csource.parse(text, fdiff.path).variables().get(name) if text else None
+    for path, cfile in series_files(change, fa, (".c", ".h")):
+        other = cfile.variables().get(name)
         if other is not None and _guard(other):
-            return other, fdiff.path
+            return other, path
     return None
 
 
@@ -95,11 +92,9 @@ def _added_writes(change, view, fa: FileAnalysis) -> list[Finding]:
         if found is None or load_only(fa.cfile, func, set()):
             continue
         var, path = found
-        why = runs_again(fa.cfile, func) if fa.whole else (
-            f"{func.name}() is not __init (as far as the hunk header shows)")
         out.append(Finding(
             ID, LEVEL, "HIGH" if fa.whole else "LOW", change.patch.msgid, fa.path,
-            write.line, write.var, _message(var, path, _guard(var), why),
+            write.line, write.var, _message(var, path, _guard(var), fa.why_runs_again(func)),
             _suggestion(var, _guard(var))))
     return out
 

@@ -82,4 +82,5 @@ def test_new_file_and_no_newline_at_end():
 
 def test_extract_diff_from_a_mail_body():
     body = "Fix it.\n\nSigned-off-by: A <a@b>\n---\n f | 1 +\n\n" + DIFF + "-- \n2.39\n"
-    assert extract_diff(body).startswith("--- a/f.c")
+    text, offset = extract_diff(body)
+    assert text.startswith("--- a/f.c") and offset == 6
