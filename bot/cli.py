@@ -69,6 +69,43 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("rule", metavar="ID")
     explain.set_defaults(func=_cmd_explain)
 
+    watch = sub.add_parser(
+        "watch", help="one watcher pass: poll lists, review new series, post replies",
+        description="Poll each list in [watch] lists on lore for messages received since "
+                    "the last run, review every new series revision once, and post the "
+                    "replies ([post] mode: a local Maildir by default, or SMTP).  Meant to "
+                    "run from cron or a systemd timer; a run that finds another one still "
+                    "running exits 0 at once.",
+        epilog="Examples:\n"
+               "  reviewbot -c ~/reviewbot.toml watch\n"
+               "  reviewbot -c ~/reviewbot.toml watch --since 1d --dry-run\n"
+               "Exit status: 0 done, 2 configuration or state error, 3 the pass ran but "
+               "something failed (lore, SMTP, a rule); the work is kept for the next run.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    watch.add_argument("--since", metavar="AGE|TIME",
+                       help="search from this age ('2h', '1d') or ISO 8601 time instead of "
+                            "the stored cursors (already-seen messages are still skipped)")
+    watch.add_argument("--dry-run", action="store_true",
+                       help="print the replies that would be sent; record nothing")
+    watch.add_argument("--lore", metavar="URL", help="lore server root (overrides [lore] url)")
+    watch.set_defaults(func=_cmd_watch)
+
+    status = sub.add_parser("status", help="show the watcher's state",
+                            description="Show each list's cursor, series and reply counts "
+                                        "by status, the last run and recent failures.")
+    status.set_defaults(func=_cmd_status)
+
+    box = sub.add_parser("outbox", help="list, show or retry the watcher's replies",
+                         description="List the replies the watcher queued and what became "
+                                     "of them (newest 50).")
+    box.add_argument("--status", choices=("pending", "sending", "sent", "unconfirmed",
+                                          "failed", "muted"), help="only replies in this state")
+    box_action = box.add_mutually_exclusive_group()
+    box_action.add_argument("--show", type=int, metavar="ID", help="print reply ID as mail")
+    box_action.add_argument("--retry", type=int, metavar="ID",
+                            help="queue a failed or unconfirmed reply again (same Message-ID)")
+    box.set_defaults(func=_cmd_outbox)
+
     return parser
 
 
@@ -114,6 +151,53 @@ def _cmd_check(args) -> int:
     sys.stdout.write(checker.render(outcome, cfg, args.format))
     sys.stdout.flush()
     return EXIT_FINDINGS if outcome.review.findings else EXIT_CLEAN
+
+
+def _cmd_watch(args) -> int:
+    from bot import watch
+
+    cfg = _load_config(args)
+    if args.lore:
+        cfg = cfg.with_value("lore", "url", args.lore)
+    summary = watch.run(cfg, since=args.since, dry_run=args.dry_run)
+    sys.stdout.flush()
+    for problem in summary.problems:
+        print(f"reviewbot: problem: {problem}", file=sys.stderr)
+    print(summary.text(), file=sys.stderr if args.dry_run else sys.stdout)
+    return summary.exit_status
+
+
+def _open_state(args):
+    from bot.errors import StateError
+    from bot.state import State
+
+    cfg = _load_config(args)
+    path = cfg.state_dir / "state.db"
+    if not path.exists():
+        raise StateError(f"no watcher state at {path} yet (`reviewbot watch` creates it; "
+                         "[state] dir chooses where)")
+    return State(path)
+
+
+def _cmd_status(args) -> int:
+    from bot import status
+
+    with _open_state(args) as state:
+        sys.stdout.write(status.status_text(state))
+    return EXIT_CLEAN
+
+
+def _cmd_outbox(args) -> int:
+    from bot import status
+
+    with _open_state(args) as state:
+        if args.show is not None:
+            sys.stdout.buffer.write(status.outbox_message(state, args.show))
+        elif args.retry is not None:
+            sys.stdout.write(status.outbox_retry(state, args.retry))
+        else:
+            sys.stdout.write(status.outbox_table(state, args.status))
+    return EXIT_CLEAN
 
 
 def _cmd_rules(args) -> int:

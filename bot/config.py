@@ -42,11 +42,54 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
     "cache": {
         "dir": ((str,), ""),
     },
+    "watch": {
+        "lists": ((list,), []),
+        "start": ((str,), "1h"),
+        "grace_minutes": ((int, float), 30),
+        "max_patches": ((int,), 30),
+        "overlap_minutes": ((int, float), 10),
+        "ignore_lists": ((list,), []),
+        "ignore_authors": ((list,), []),
+    },
+    "post": {
+        "mode": ((str,), "outbox"),
+        "maildir": ((str,), ""),
+        "max_per_hour": ((int,), 20),
+        "retry_minutes": ((int, float), 5),
+        "max_attempts": ((int,), 10),
+    },
+    "smtp": {
+        "host": ((str,), "localhost"),
+        "port": ((int,), 587),
+        "security": ((str,), "starttls"),
+        "user": ((str,), ""),
+        "password_env": ((str,), "REVIEWBOT_SMTP_PASSWORD"),
+        "timeout": ((int, float), 60),
+    },
+    "state": {
+        "dir": ((str,), ""),
+    },
+    "lists": {},
 }
 
+# Keys whose value must be one of a few words.
+CHOICES = {
+    ("post", "mode"): ("outbox", "smtp"),
+    ("smtp", "security"): ("starttls", "ssl", "none"),
+}
+
+# The keys of a [lists.<name>] table: (accepted types, default).
+LIST_KEYS: dict[str, tuple[tuple[type, ...], Any]] = {
+    "mode": ((str,), "author"),
+    "cc": ((list,), []),
+    "ignore_authors": ((list,), []),
+}
+LIST_MODES = ("mute", "author", "public")
+
 # Sections whose sub-tables are free-form, checked by their owner:
-# [rules.<RULE_ID>] holds that rule's options (checked against the rule).
-OPEN_SECTIONS = {"rules"}
+# [rules.<RULE_ID>] holds that rule's options (checked against the rule),
+# [lists.<name>] the reply policy of one list (checked here, see LIST_KEYS).
+OPEN_SECTIONS = {"rules", "lists"}
 
 
 @dataclass(frozen=True)
@@ -67,6 +110,25 @@ class Config:
         data = copy.deepcopy(self.data)
         data[section][key] = value
         return Config(data, self.path)
+
+    def list_policy(self, name: str) -> dict[str, Any]:
+        """The [lists.<name>] table with defaults filled in."""
+        policy = {key: copy.deepcopy(default) for key, (_t, default) in LIST_KEYS.items()}
+        policy.update(self.data["lists"].get(name, {}))
+        return policy
+
+    @property
+    def state_dir(self) -> Path:
+        configured = self.get("state", "dir")
+        if configured:
+            return Path(configured).expanduser()
+        base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+        return Path(base) / "reviewbot"
+
+    @property
+    def maildir(self) -> Path:
+        configured = self.get("post", "maildir")
+        return Path(configured).expanduser() if configured else self.state_dir / "outbox"
 
     @property
     def cache_dir(self) -> Path:
@@ -122,6 +184,8 @@ def validate(raw: dict[str, Any], where: str = "config") -> dict[str, dict[str, 
         for key, value in values.items():
             if key not in SCHEMA[section]:
                 if section in OPEN_SECTIONS and isinstance(value, dict):
+                    if section == "lists":
+                        _check_list(value, key, where)
                     data[section][key] = value
                     continue
                 raise ConfigError(f"{where}: unknown key '{key}' in [{section}]")
@@ -134,5 +198,22 @@ def validate(raw: dict[str, Any], where: str = "config") -> dict[str, dict[str, 
                     f"{where}: [{section}] {key} must be {wanted}, "
                     f"not {type(value).__name__}"
                 )
+            choices = CHOICES.get((section, key))
+            if choices and value not in choices:
+                raise ConfigError(f"{where}: [{section}] {key} must be one of "
+                                  f"{', '.join(map(repr, choices))}, not {value!r}")
             data[section][key] = value
     return data
+
+
+def _check_list(table: dict[str, Any], name: str, where: str) -> None:
+    for key, value in table.items():
+        if key not in LIST_KEYS:
+            raise ConfigError(f"{where}: unknown key '{key}' in [lists.{name}] "
+                              f"(known: {', '.join(LIST_KEYS)})")
+        if not isinstance(value, LIST_KEYS[key][0]):
+            raise ConfigError(f"{where}: [lists.{name}] {key} must be "
+                              f"{LIST_KEYS[key][0][0].__name__}, not {type(value).__name__}")
+    if table.get("mode", "author") not in LIST_MODES:
+        raise ConfigError(f"{where}: [lists.{name}] mode must be one of "
+                          f"{', '.join(map(repr, LIST_MODES))}, not {table['mode']!r}")

@@ -33,3 +33,11 @@ class SourceError(ReviewBotError):
 
 class RuleError(ReviewBotError):
     """A rule module is malformed, or an unknown rule ID was named."""
+
+
+class StateError(ReviewBotError):
+    """The watcher's state database or directory cannot be used."""
+
+
+class PostError(ReviewBotError):
+    """A reply could not be handed to the SMTP server or the outbox."""

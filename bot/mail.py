@@ -30,23 +30,26 @@ def reply_subject(subject: str) -> str:
     return subject if re.match(r"(?i)re:", subject) else f"Re: {subject}"
 
 
-def recipients(patch, own_address: str, mode: str = "public") -> tuple[list, list]:
+def recipients(patch, own_address: str, mode: str = "public",
+               extra_cc: tuple = ()) -> tuple[list, list]:
     """(To, Cc) of a reply to *patch*.
 
     To is the author (Reply-To when set, else the real author); Cc is the
     original To and Cc, deduplicated case-insensitively, without our own
     address.  mode "author" keeps only people, dropping list addresses
-    (those that appear to be mailing lists).
+    (those that appear to be mailing lists).  *extra_cc* (addresses or
+    "Name <address>" strings) are added to Cc.
     """
     own = own_address.lower()
     to = list(patch.reply_to) or [patch.author]
     seen = {a.lower() for _n, a in to} | {own}
     cc = []
-    for pair in list(patch.to) + list(patch.cc):
+    extra = [email.utils.parseaddr(_one_line(a)) for a in extra_cc]
+    for pair in list(patch.to) + list(patch.cc) + [p for p in extra if "@" in p[1]]:
         key = pair[1].lower()
         if key in seen:
             continue
-        if mode == "author" and is_list_address(key):
+        if mode == "author" and is_list_address(key) and pair not in extra:
             continue
         seen.add(key)
         cc.append(pair)
@@ -72,9 +75,9 @@ def message_id(patch_msgid: str, findings, own_address: str) -> str:
 
 
 def build_reply(patch, findings, body: str, sender: str, *, date: str | None = None,
-                mode: str = "public") -> EmailMessage:
+                mode: str = "public", extra_cc: tuple = ()) -> EmailMessage:
     own = email.utils.parseaddr(sender)[1]
-    to, cc = recipients(patch, own, mode)
+    to, cc = recipients(patch, own, mode, extra_cc)
     msg = EmailMessage(policy=POLICY)
     msg["From"] = sender
     msg["To"] = ", ".join(_addr(p) for p in to)

@@ -54,14 +54,15 @@ def reply_body(review: Review, patch, findings, override_dir: str = "") -> str:
 
 
 def replies(review: Review, sender: str, *, override_dir: str = "", date: str | None = None,
-            mode: str = "public") -> list[EmailMessage]:
+            mode: str = "public", extra_cc: tuple = ()) -> list[EmailMessage]:
     """One reply per patch that has findings, as it would be posted."""
     out = []
     for patch in review.series.patches:
         findings = review.findings_for(patch)
         if findings:
             body = reply_body(review, patch, findings, override_dir)
-            out.append(mail.build_reply(patch, findings, body, sender, date=date, mode=mode))
+            out.append(mail.build_reply(patch, findings, body, sender, date=date, mode=mode,
+                                        extra_cc=extra_cc))
     return out
 
 

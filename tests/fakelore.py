@@ -4,6 +4,7 @@ It serves, from messages added by the tests:
   GET  /<list>/<msgid>/t.mbox.gz   the whole thread (gzip, application/gzip)
   HEAD /<msgid>/                   404 (or a redirect to /all/<msgid>/ when known)
   POST /<list>/?x=m&q=...          search: rt:A..B windows, l:<list>; 404 when empty
+                                   (`received` of each message stands for its rt:)
 Faults can be queued: an HTTP status (500, 429) or "hang" for the next requests.
 """
 
@@ -80,10 +81,12 @@ class Archive:
         if m:
             lo = float(m.group(1) or 0)
             hi = float(m.group(2)) if m.group(2) else float("inf")
+        lists = re.findall(r"\bl:(\S+)", query)
         with self.lock:
             msgs = list(self.messages)
         return [raw for _mid, lst, raw, rec in msgs
-                if (listname in ("all", lst)) and lo <= rec <= hi]
+                if listname in ("all", lst) and lo <= rec <= hi
+                and (not lists or lst in lists)]
 
 
 def mboxrd(raws: list[bytes]) -> bytes:

@@ -1,0 +1,54 @@
+"""A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives.
+
+`answers` scripts the reply to the next DATA commands: an SMTP reply line
+such as "451 4.3.0 try later" or "550 5.7.1 no", or a callable run with the
+envelope once the message has arrived (before the server answers 250).
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+
+from aiosmtpd.controller import Controller
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.received: list = []  # (envelope recipients, EmailMessage)
+        self.answers: list = []
+
+    async def handle_DATA(self, server, session, envelope):
+        answer = self.answers.pop(0) if self.answers else None
+        if isinstance(answer, str):
+            return answer
+        raw = (envelope.original_content or envelope.content).replace(b"\r\n", b"\n")
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        self.received.append((list(envelope.rcpt_tos), msg))
+        if callable(answer):
+            answer(envelope)
+        return "250 2.0.0 OK"
+
+    def message_ids(self) -> list[str]:
+        return [str(m["Message-ID"]) for _r, m in self.received]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class SmtpServer:
+    def __init__(self) -> None:
+        self.recorder = Recorder()
+        self.port = free_port()
+        self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port)
+
+    def __enter__(self) -> "SmtpServer":
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.controller.stop()
