@@ -36,7 +36,7 @@ class FileAnalysis:
     fdiff: object | None = None
 
     @classmethod
-    def for_view(cls, view) -> "FileAnalysis | None":
+    def for_view(cls, view) -> FileAnalysis | None:
         if not view.path.endswith(C_SUFFIXES) or view.diff.status == "binary":
             return None
         if view.post is not None:

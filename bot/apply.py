@@ -32,7 +32,7 @@ def _find(lines: list[str], want: list[str], guess: int) -> int:
     if not want:
         return min(max(guess, 0), len(lines))
     limit = len(lines) - len(want)
-    for delta in range(0, len(lines) + 1):
+    for delta in range(len(lines) + 1):
         for pos in (guess - delta, guess + delta) if delta else (guess,):
             if 0 <= pos <= limit and lines[pos:pos + len(want)] == want:
                 return pos

@@ -1,6 +1,6 @@
 """The reviewbot command line.  Only this module turns errors into exit codes.
 
-Exit status: 0 no findings, 1 findings, 2 usage, input, config or fetch error.
+Exit status: see `reviewbot --help`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="reviewbot",
         description="Review Linux kernel patches from lore.kernel.org (or a local "
                     "mbox) the way a maintainer would, and reply in kernel style.",
-        epilog="Exit status: 0 no findings, 1 findings, 2 usage, input or fetch error.")
+        epilog="Exit status of check: 0 no findings, 1 findings, 2 usage, input or fetch "
+               "error.  Of watch: 0 done, 2 config or state error, 3 something failed "
+               "(kept for the next run).")
     parser.add_argument("--version", action="version", version=f"reviewbot {__version__}")
     parser.add_argument("-c", "--config", metavar="PATH",
                         help="config file (default: $REVIEWBOT_CONFIG, else "
@@ -32,9 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="more progress on stderr (-vv for debugging)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    # -v also after the command name (`reviewbot watch -v`)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                        help="more progress on stderr (-vv for debugging)")
 
     check = sub.add_parser(
-        "check", help="review a series from lore, an mbox/patch file, or stdin",
+        "check", parents=[common], help="review a series from lore, an mbox/patch file, or stdin",
         description="Review a patch series and print the review.  TARGET is a "
                     "message-id (bare, <...> or id:...), a lore URL, a path to an mbox "
                     "or git format-patch file, or - for stdin.  Local files never touch "
@@ -60,17 +66,17 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--lore", metavar="URL", help="lore server root (overrides [lore] url)")
     check.set_defaults(func=_cmd_check)
 
-    rules = sub.add_parser("rules", help="list the rules",
+    rules = sub.add_parser("rules", parents=[common], help="list the rules",
                            description="List every rule with its level and summary.")
     rules.set_defaults(func=_cmd_rules)
 
-    explain = sub.add_parser("explain", help="print a rule's documentation",
+    explain = sub.add_parser("explain", parents=[common], help="print a rule's documentation",
                              description="Print the documentation of rule ID.")
     explain.add_argument("rule", metavar="ID")
     explain.set_defaults(func=_cmd_explain)
 
     watch = sub.add_parser(
-        "watch", help="one watcher pass: poll lists, review new series, post replies",
+        "watch", parents=[common], help="one watcher pass: poll lists, review new series, post replies",
         description="Poll each list in [watch] lists on lore for messages received since "
                     "the last run, review every new series revision once, and post the "
                     "replies ([post] mode: a local Maildir by default, or SMTP).  Meant to "
@@ -90,12 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--lore", metavar="URL", help="lore server root (overrides [lore] url)")
     watch.set_defaults(func=_cmd_watch)
 
-    status = sub.add_parser("status", help="show the watcher's state",
+    status = sub.add_parser("status", parents=[common], help="show the watcher's state",
                             description="Show each list's cursor, series and reply counts "
                                         "by status, the last run and recent failures.")
     status.set_defaults(func=_cmd_status)
 
-    box = sub.add_parser("outbox", help="list, show or retry the watcher's replies",
+    box = sub.add_parser("outbox", parents=[common], help="list, show or retry the watcher's replies",
                          description="List the replies the watcher queued and what became "
                                      "of them (newest 50).")
     box.add_argument("--status", choices=("pending", "sending", "sent", "unconfirmed",

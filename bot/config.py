@@ -105,7 +105,7 @@ class Config:
     def rule_options(self, rule_id: str) -> dict[str, Any]:
         return dict(self.data["rules"].get(rule_id, {}))
 
-    def with_value(self, section: str, key: str, value: Any) -> "Config":
+    def with_value(self, section: str, key: str, value: Any) -> Config:
         """A copy with one key replaced (used for command-line overrides)."""
         data = copy.deepcopy(self.data)
         data[section][key] = value

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bot.errors import ReviewBotError
 
-_DIFF_START = re.compile(r"^(?:diff --git |--- \S|Index: )", re.M)
+_DIFF_START = re.compile(r"^(?:diff --git |--- \S|Index: )", re.MULTILINE)
 
 
 class DiffError(ReviewBotError):
@@ -152,7 +152,7 @@ def _lines(hunk) -> tuple[Line, ...]:
     out: list[Line] = []
     for ln in hunk:
         if ln.line_type in ("+", "-", " "):
-            text = ln.value[:-1] if ln.value.endswith("\n") else ln.value
+            text = ln.value.removesuffix("\n")
             out.append(Line(ln.line_type, text, ln.source_line_no, ln.target_line_no,
                             diff_no=ln.diff_line_no))
         elif ln.line_type == "\\" and out:

@@ -15,9 +15,10 @@ import pkgutil
 import re
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType, ModuleType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from bot.errors import RuleError
 
@@ -110,7 +111,7 @@ def _validate(mod: ModuleType, modname: str) -> Rule:
     if not callable(getattr(mod, "check", None)):
         problems.append("no check() function")
     doc = mod.__doc__ or ""
-    missing = [s for s in DOC_SECTIONS if not re.search(rf"^## {s}\b", doc, re.M)]
+    missing = [s for s in DOC_SECTIONS if not re.search(rf"^## {s}\b", doc, re.MULTILINE)]
     if missing:
         problems.append("docstring lacks sections: " + ", ".join(missing))
     if problems:

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 
-_PULL_RE = re.compile(r"\[\s*GIT\s+PULL\b|\bGIT\s+PULL\b", re.I)
+_PULL_RE = re.compile(r"\[\s*GIT\s+PULL\b|\bGIT\s+PULL\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,8 @@ def classify(msg: EmailMessage, seen_at: float | None = None) -> Incoming | None
     lsub = b4.LoreSubject(subject)
     seen_at = time.time() if seen_at is None else seen_at
     sender = email.utils.parseaddr(b4.LoreMessage.clean_header(msg.get("From", "")))[1]
-    common = dict(msgid=msgid, subject=subject, author=sender.lower(),
-                  sent=min(_date(msg, seen_at), seen_at), addresses=_addresses(msg))
+    common = {"msgid": msgid, "subject": subject, "author": sender.lower(),
+              "sent": min(_date(msg, seen_at), seen_at), "addresses": _addresses(msg)}
     if lsub.reply:
         return Incoming(kind="reply", **common)
     if _PULL_RE.search(subject):

@@ -169,8 +169,8 @@ def _resolve_interrupted(state: State, cfg: Config) -> None:
             status, error = "unconfirmed", (
                 "a run stopped after handing this reply to the SMTP server and before "
                 "its answer was recorded; not sent again (it most likely arrived). "
-                "If it did not, `reviewbot outbox --retry %d` sends it once more with "
-                "the same Message-ID" % row["id"])
+                f"If it did not, `reviewbot outbox --retry {row['id']}` sends it once more "
+                "with the same Message-ID")
         log.warning("reply %d was interrupted while sending: now %s", row["id"], status)
         with state.transaction() as db:
             db.execute("UPDATE outbox SET status = ?, error = ?, sent = COALESCE(sent, ?) "

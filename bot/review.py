@@ -7,9 +7,9 @@ nor prints here.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 from bot import engine
 from bot.engine import ChangeView, FileView, Finding, Rule

@@ -120,7 +120,7 @@ class State:
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> "State":
+    def __enter__(self) -> State:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -13,7 +13,7 @@ OUTBOX_STATUSES = ("pending", "sending", "sent", "unconfirmed", "failed", "muted
 def _utc(epoch) -> str:
     if epoch is None:
         return "never"
-    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime(
+    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).strftime(
         "%Y-%m-%d %H:%M UTC")
 
 

@@ -54,6 +54,7 @@ class Summary:
     problems: list[str] = field(default_factory=list)
     locked: bool = False
     dry_run: bool = False
+    via: str = "maildir"
 
     @property
     def exit_status(self) -> int:
@@ -63,7 +64,7 @@ class Summary:
         if self.locked:
             return "reviewbot watch: another run holds the lock; nothing done"
         d = self.delivery
-        verb = "would send" if self.dry_run else "sent"
+        verb = {"print": "would send", "maildir": "put in the outbox"}.get(self.via, "sent")
         return (f"reviewbot watch: polled {len(self.lists)} list(s) ({', '.join(self.lists)}), "
                 f"{self.new_messages} new message(s); series: {self.new_series} new, "
                 f"{self.reviewed} reviewed, {self.skipped} skipped, {self.pending} pending, "
@@ -73,7 +74,7 @@ class Summary:
 
 # -- times ----------------------------------------------------------------
 
-_AGE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.I)
+_AGE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -88,14 +89,14 @@ def parse_start(text: str, now: float, what: str = "[watch] start") -> float:
         raise ConfigError(f"{what}: {text!r} is neither an age such as '2h' or '1d' "
                           "nor an ISO 8601 date or time such as '2026-11-25T08:00'") from None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=datetime.timezone.utc)
+        when = when.replace(tzinfo=datetime.UTC)
     return when.timestamp()
 
 
 def _utc(epoch: float | None) -> str:
     if epoch is None:
         return "never"
-    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime(
+    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).strftime(
         "%Y-%m-%d %H:%M:%S UTC")
 
 
@@ -175,7 +176,8 @@ def _pass(state: State, cfg: Config, lists: list[str], now: float, since: float 
           via: str | None, out, dry_run: bool = False) -> Summary:
     from bot.checker import lore_for
 
-    summary = Summary(lists=lists, dry_run=dry_run)
+    via = via or ("smtp" if cfg.get("post", "mode") == "smtp" else "maildir")
+    summary = Summary(lists=lists, dry_run=dry_run, via=via)
     run_id = state.start_run(now)
     lore = lore_for(cfg)
     cursors: dict[str, float] = {}
@@ -213,7 +215,7 @@ def _poll(state: State, cfg: Config, lore, name: str, now: float, since: float |
         for msg in msgs:
             try:
                 inc = classify(msg, now)
-            except Exception as ex:  # a hostile message must not stop the run
+            except Exception as ex:  # noqa: BLE001 - a hostile message must not stop the run
                 log.warning("%s: cannot classify a message (%s); skipped", name, ex)
                 continue
             if inc is None or _known(db, inc.msgid):
@@ -349,7 +351,7 @@ def _review_one(state: State, cfg: Config, lore, row, now: float, summary: Summa
         summary.failed += 1
         summary.problems.append(f"{label}: {ex}")
         return
-    except Exception as ex:  # never let one series stop the watcher
+    except Exception as ex:  # noqa: BLE001 - one bad series must not stop the watcher
         log.debug("%s: internal error", label, exc_info=True)
         _finish(state, row, "failed", f"internal error: {type(ex).__name__}: {ex}")
         summary.failed += 1

@@ -74,8 +74,14 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from bot import csource
-from bot.analysis import (FileAnalysis, changed_c_files, load_only, runs_again, series_files,
-                          snapshot_vars)
+from bot.analysis import (
+    FileAnalysis,
+    changed_c_files,
+    load_only,
+    runs_again,
+    series_files,
+    snapshot_vars,
+)
 from bot.engine import Finding
 
 ID = "MODULE_PARAM_OVERWRITTEN"

@@ -179,7 +179,7 @@ class FakeLore:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> "FakeLore":
+    def __enter__(self) -> FakeLore:
         self.thread.start()
         return self
 

@@ -41,12 +41,32 @@ def free_port() -> int:
 
 
 class SmtpServer:
-    def __init__(self) -> None:
+    """With *login* = (user, password) the server requires AUTH (over plain
+    TCP: these tests have no certificates) and records who logged in."""
+
+    def __init__(self, login: tuple[str, str] | None = None) -> None:
         self.recorder = Recorder()
         self.port = free_port()
-        self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port)
+        self.logins: list[str] = []
+        kwargs = {}
+        if login is not None:
+            kwargs = {"authenticator": self._authenticator(login), "auth_required": True,
+                      "auth_require_tls": False}
+        self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port,
+                                     **kwargs)
 
-    def __enter__(self) -> "SmtpServer":
+    def _authenticator(self, login):
+        from aiosmtpd.smtp import AuthResult
+
+        def check(server, session, envelope, mechanism, auth_data):
+            ok = (auth_data.login.decode(), auth_data.password.decode()) == login
+            if ok:
+                self.logins.append(auth_data.login.decode())
+            return AuthResult(success=ok)
+
+        return check
+
+    def __enter__(self) -> SmtpServer:
         self.controller.start()
         return self
 

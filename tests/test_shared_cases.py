@@ -96,4 +96,4 @@ def test_bug_patch_reply_golden(regen):
     assert first == "On Wed, 20 Apr 2022 00:27:47 +0000, Sean Christopherson wrote:"
     golden = "On «Date», «author» wrote:\n" + _redact(rest, raw_patch.split("\n"))
     check_golden(GOLDEN / "kvm-mmio-caching-clobber.reply", golden, regen)
-    assert re.search(r"^\[MODULE_PARAM_OVERWRITTEN, confidence HIGH\]$", body, re.M)
+    assert re.search(r"^\[MODULE_PARAM_OVERWRITTEN, confidence HIGH\]$", body, re.MULTILINE)

@@ -17,7 +17,8 @@ import pytest
 
 from bot import config, watch
 from bot.cli import main
-from tests.conftest import EXAMPLE_TREE, ROOT, write_config
+from bot.errors import PostError
+from tests.conftest import EXAMPLE_TREE, ROOT, shared_case, write_config
 from tests.mailgen import clean, flagged
 from tests.smtpserver import SmtpServer
 
@@ -113,8 +114,27 @@ def test_two_runs_post_one_reply_per_flagged_patch(tmp_path, lore, smtp, capsys)
     reviewed = series_rows(cfg)
     assert reviewed["[PATCH 0/2] frobnic: turbo mode knob"][0] == "reviewed"
     assert reviewed["[PATCH] misc: widget: Print the hardware limit at debug level 2"] == (
-        "reviewed", "no findings; notes: drivers/misc/widget.c: not available from the "
-        "source; reviewed from the hunks")
+        "reviewed", ("no findings; notes: drivers/misc/widget.c: not available from the "
+                     "source; reviewed from the hunks"))
+
+
+def test_real_kvm_threads_bug_flagged_fix_quiet(tmp_path, lore, smtp):
+    """The real patches from ../shared/kernel on a fake "kvm" list, hunks only."""
+    bug = shared_case("01-kvm-mmio-caching-clobber") / "patch.mbox"
+    fix = shared_case("02-kvm-mmio-caching-snapshot-fix") / "patch.mbox"
+    for path in (bug, fix):
+        lore.archive.add_mbox(path.read_bytes(), "kvm", received=NOW - 600)
+    cfg = make_config(tmp_path, lore, smtp, extra='[lists.kvm]\nmode = "public"\n')
+    cfg = cfg.with_value("watch", "lists", ["kvm"]).with_value("source", "tree", "")
+    summary = watch.run(cfg, now=NOW)
+    assert (summary.reviewed, summary.queued, summary.delivery.sent) == (2, 1, 1)
+    rcpts, msg = smtp.recorder.received[0]
+    assert msg["In-Reply-To"] == "<20220420002747.3287931-1-seanjc@google.com>"
+    assert "kvm@vger.kernel.org" in rcpts  # public: reply-all, list included
+    assert "enable_mmio_caching" in msg.get_content()
+    fix_row = db(cfg).execute("SELECT status, reason FROM series WHERE subject LIKE "
+                              "'[PATCH v2 2/3]%'").fetchone()
+    assert fix_row["status"] == "reviewed" and fix_row["reason"].startswith("no findings")
 
 
 def test_outbox_mode_writes_a_maildir_and_lists_it(tmp_path, lore, capsys):
@@ -199,8 +219,8 @@ def test_incomplete_series_waits_for_the_grace_period(tmp_path, lore, smtp):
     third = watch.run(cfg, now=NOW + 31 * 60)  # grace_minutes = 30 after the newest patch
     assert (third.reviewed, third.pending) == (1, 0)
     late = db(cfg).execute("SELECT status, reason FROM series WHERE root LIKE 'late-%'").fetchone()
-    assert tuple(late) == ("reviewed", "no findings; notes: patches missing from the thread, "
-                                       "not reviewed: 2/2")
+    assert tuple(late) == ("reviewed", ("no findings; notes: patches missing from the "
+                                        "thread, not reviewed: 2/2"))
     assert len(smtp.recorder.received) == 1  # patch 1 alone has nothing to report
 
 
@@ -284,6 +304,25 @@ timeout = 2
     assert summary.delivery.retry == 1 and summary.exit_status == 3
     assert "connection refused" in summary.problems[0]
     assert outbox_rows(cfg)[0]["status"] == "pending"
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_smtp_login_password_from_the_environment_is_never_stored(
+        tmp_path, lore, monkeypatch, caplog):
+    secret = "s3cret-Pa55word"
+    lore.archive.add_mbox(flagged("s1"), LIST, received=NOW - 600)
+    with SmtpServer(login=("reviewbot", secret)) as server:
+        cfg = make_config(tmp_path, lore, server).with_value("smtp", "user", "reviewbot")
+        monkeypatch.delenv("REVIEWBOT_SMTP_PASSWORD", raising=False)
+        with pytest.raises(PostError, match="REVIEWBOT_SMTP_PASSWORD"):
+            watch.run(cfg, now=NOW)  # refused before any work
+        monkeypatch.setenv("REVIEWBOT_SMTP_PASSWORD", secret)
+        caplog.set_level("DEBUG")
+        summary = watch.run(cfg, now=NOW)
+        assert summary.delivery.sent == 1 and server.logins == ["reviewbot"]
+    stored = b"".join(p.read_bytes() for p in cfg.state_dir.rglob("*") if p.is_file())
+    assert secret.encode() not in stored
+    assert secret not in caplog.text
 
 
 def test_hourly_cap_holds_replies_for_a_later_run(tmp_path, lore, smtp):
@@ -412,7 +451,7 @@ def test_killed_while_posting_then_rerun_delivers_each_reply_once(tmp_path, lore
     assert len(smtp.recorder.received) == kill_at
 
     rerun = _watch_process(cfg.path)
-    out, err = rerun.communicate(timeout=60)
+    _out, err = rerun.communicate(timeout=60)
     assert rerun.returncode == 0, err.decode()
     ids = smtp.recorder.message_ids()
     assert len(ids) == len(set(ids)) == 3
