@@ -21,7 +21,8 @@ def lore_for(cfg: Config, server: str | None = None):
 
     return Lore(server or cfg.get("lore", "url"), cfg.cache_dir,
                 timeout=cfg.get("lore", "timeout"), retries=cfg.get("lore", "retries"),
-                max_bytes=int(cfg.get("lore", "max_thread_mb") * 1024 * 1024))
+                max_bytes=int(cfg.get("lore", "max_thread_mb") * 1024 * 1024),
+                max_search_bytes=int(cfg.get("lore", "max_search_mb") * 1024 * 1024))
 
 
 def load_messages(target: inputs.Target, cfg: Config):

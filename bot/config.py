@@ -24,6 +24,7 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "timeout": ((int, float), 30),
         "retries": ((int,), 3),
         "max_thread_mb": ((int, float), 50),
+        "max_search_mb": ((int, float), 200),
     },
     "source": {
         "tree": ((str,), ""),

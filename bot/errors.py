@@ -23,6 +23,10 @@ class NotFoundError(FetchError):
     """lore answered that it has no such message."""
 
 
+class TooLargeError(FetchError):
+    """The thread is larger than [lore] max_thread_mb."""
+
+
 class SeriesError(ReviewBotError):
     """The messages hold no patch, or not the revision asked for."""
 

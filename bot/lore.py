@@ -18,7 +18,7 @@ import urllib.parse
 from email.message import EmailMessage
 from pathlib import Path
 
-from bot.errors import FetchError, NotFoundError, ReviewBotError
+from bot.errors import FetchError, NotFoundError, ReviewBotError, TooLargeError
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,7 @@ class Lore:
         timeout: float = 30,
         retries: int = 3,
         max_bytes: int = 50 * 1024 * 1024,
+        max_search_bytes: int = 200 * 1024 * 1024,
         backoff: float = 1.0,
     ) -> None:
         self.root = root.rstrip("/")
@@ -58,6 +59,7 @@ class Lore:
         self.timeout = timeout
         self.retries = max(1, retries)
         self.max_bytes = max_bytes
+        self.max_search_bytes = max_search_bytes
         self.backoff = backoff
 
     # -- b4 state ---------------------------------------------------------
@@ -120,7 +122,7 @@ class Lore:
         raise FetchError(f"{what}: {self.root} did not answer after "
                          f"{self.retries} attempt(s): {_short(last)}")
 
-    def _fetch(self, what: str, call) -> bytes | None:
+    def _fetch(self, what: str, call, limit: int | None = None) -> bytes | None:
         """Raw mbox from *call*, retried; None when the server answers 404."""
         import liblore
 
@@ -130,7 +132,12 @@ class Lore:
             if ex.status_code == 404:
                 return None
             raise FetchError(f"{what}: {self.root} answered {ex.status_code}") from None
-        self._check_size(raw, what)
+        limit = self.max_bytes if limit is None else limit
+        if len(raw) > limit:
+            kind = "thread" if limit == self.max_bytes else "search result"
+            raise TooLargeError(
+                f"{what}: the {kind} is {len(raw) / (1024 * 1024):.1f} MB, above the "
+                f"[lore] max_{'thread' if kind == 'thread' else 'search'}_mb limit")
         return raw
 
     # -- public API -------------------------------------------------------
@@ -149,15 +156,10 @@ class Lore:
         """Messages of one list matching a public-inbox search query (404: none)."""
         node = self.node_for(listname)
         raw = self._fetch(f"searching {listname} for {query!r}",
-                          lambda: node.get_mbox_by_query(query, nocache=True))
+                          lambda: node.get_mbox_by_query(query, nocache=True),
+                          self.max_search_bytes)
         return split_mbox(raw) if raw else []
 
-    def _check_size(self, raw: bytes, what: str) -> None:
-        if len(raw) > self.max_bytes:
-            raise FetchError(
-                f"{what}: the thread is {len(raw) // (1024 * 1024)} MB, above the "
-                f"[lore] max_thread_mb limit"
-            )
 
 
 def _short(ex: Exception | None) -> str:

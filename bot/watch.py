@@ -30,7 +30,8 @@ from pathlib import Path
 
 from bot import outbox
 from bot.config import Config
-from bot.errors import ConfigError, FetchError, NotFoundError, ReviewBotError, SeriesError
+from bot.errors import (ConfigError, FetchError, NotFoundError, ReviewBotError, SeriesError,
+                        TooLargeError)
 from bot.incoming import Incoming, classify
 from bot.state import State
 
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_PROBLEMS = 0, 3
 VANISHED_ATTEMPTS = 3  # a thread lore keeps answering 404 for is skipped after this
+FETCH_ATTEMPTS = 20  # a thread that cannot be fetched this many runs in a row fails
 
 
 @dataclass
@@ -334,10 +336,18 @@ def _review_one(state: State, cfg: Config, lore, row, now: float, summary: Summa
             summary.pending += 1
         log.info("%s: %s", label, ex)
         return
+    except TooLargeError as ex:
+        _finish(state, row, "skipped", str(ex))
+        summary.skipped += 1
+        log.info("%s: skipped: %s", label, ex)
+        return
     except FetchError as ex:
-        _retry_later(state, row, f"fetch failed: {ex}")
-        summary.pending += 1
-        summary.problems.append(f"{label}: {ex} (kept for the next run)")
+        if _retry_later(state, row, f"fetch failed: {ex}") >= FETCH_ATTEMPTS:
+            _finish(state, row, "failed", f"fetch failed {FETCH_ATTEMPTS} times: {ex}")
+            summary.failed += 1
+        else:
+            summary.pending += 1
+        summary.problems.append(f"{label}: {ex}")
         return
     try:
         review = review_messages(msgs, cfg, revision=row["revision"])

@@ -458,3 +458,38 @@ def test_killed_while_posting_then_rerun_delivers_each_reply_once(tmp_path, lore
     statuses = sorted(r["status"] for r in outbox_rows(cfg))
     assert statuses == sorted(["unconfirmed"] + ["sent"] * 2)
     assert b"interrupted while sending" in err
+
+
+# -- a thread that cannot be fetched --------------------------------------
+
+def test_thread_fetch_error_keeps_the_series_for_the_next_run(tmp_path, lore, smtp):
+    lore.archive.add_mbox(flagged("s1"), LIST, received=NOW - 600)
+    cfg = make_config(tmp_path, lore, smtp)
+    lore.archive.faults.extend([None, 500])  # the search works, the thread fetch fails
+    first = watch.run(cfg, now=NOW)
+    assert (first.pending, first.reviewed, first.exit_status) == (1, 0, 3)
+    assert "Server returned an error: 500" in first.problems[0]
+    second = watch.run(cfg, now=NOW + 60)
+    assert (second.reviewed, second.delivery.sent, second.exit_status) == (1, 1, 0)
+
+
+def test_thread_that_vanished_is_skipped_after_three_tries(tmp_path, lore):
+    lore.archive.add_mbox(flagged("s1"), LIST, received=NOW - 600)
+    cfg = make_config(tmp_path, lore)
+    for n in range(3):
+        lore.archive.faults.extend([None, 404])
+        summary = watch.run(cfg, now=NOW + n)
+        assert summary.exit_status == 0
+    assert (summary.skipped, summary.pending) == (1, 0)
+    status, reason = series_rows(cfg)["[PATCH 0/2] frobnic: turbo mode knob"]
+    assert status == "skipped"
+    assert reason.startswith("the thread vanished from lore: lore has no message <s1-")
+
+
+def test_thread_above_the_size_cap_is_skipped(tmp_path, lore):
+    lore.archive.add_mbox(flagged("s1"), LIST, received=NOW - 600)
+    cfg = make_config(tmp_path, lore).with_value("lore", "max_thread_mb", 0.001)
+    summary = watch.run(cfg, now=NOW)
+    assert summary.skipped == 1
+    status, reason = series_rows(cfg)["[PATCH 0/2] frobnic: turbo mode knob"]
+    assert status == "skipped" and "above the [lore] max_thread_mb limit" in reason
