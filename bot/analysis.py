@@ -8,6 +8,7 @@ in a reviewer's words, why a non-__init function runs after module load.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot import csource
@@ -16,15 +17,32 @@ from bot.csource import CFile, Function
 C_SUFFIXES = (".c", ".h")
 
 
+_NOT_CODE = re.compile(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'|//.*|/\*.*?\*/')
+
+
 def hunk_text(fdiff) -> str:
-    """The post-image lines the hunks show, at their line numbers; blank elsewhere."""
+    """The post-image lines the hunks show, at their line numbers; blank elsewhere.
+
+    A hunk that ends inside a block (a struct, a function) would swallow the
+    next hunk into it; the first unseen line after such a hunk gets the
+    closing braces, so the parser sees each hunk on its own.
+    """
     lines: dict[int, str] = {}
+    closers: dict[int, str] = {}
     for hunk in fdiff.hunks:
+        depth, last = 0, None
         for ln in hunk.lines:
             if ln.kind != "-" and ln.new_no is not None:
                 lines[ln.new_no] = ln.text
+                code = _NOT_CODE.sub("", ln.text)
+                depth += code.count("{") - code.count("}")
+                last = ln.new_no
+        if last is not None and depth > 0:
+            closers[last + 1] = "}" * depth + ";"
     if not lines:
         return ""
+    for number, text in closers.items():
+        lines.setdefault(number, text)
     return "\n".join(lines.get(n, "") for n in range(1, max(lines) + 1)) + "\n"
 
 
