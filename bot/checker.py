@@ -66,5 +66,6 @@ def render(outcome: Outcome, cfg: Config, fmt: str) -> str:
         return report.render_text(outcome.review, override)
     from bot.mail import as_mbox
 
-    msgs = report.replies(outcome.review, cfg.get("identity", "from"), override_dir=override)
+    msgs = report.replies(outcome.review, cfg.get("identity", "from"), override_dir=override,
+                          max_cc=cfg.get("post", "max_cc"))
     return as_mbox(msgs).decode("utf-8", "replace")

@@ -56,6 +56,7 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "mode": ((str,), "outbox"),
         "maildir": ((str,), ""),
         "max_per_hour": ((int,), 20),
+        "max_cc": ((int,), 50),
         "retry_minutes": ((int, float), 5),
         "max_attempts": ((int,), 10),
     },

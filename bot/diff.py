@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot.errors import ReviewBotError
 
 _DIFF_START = re.compile(r"^(?:diff --git |--- \S|Index: )", re.MULTILINE)
+_SIGNATURE = re.compile(r"\n-- \n(?:[^\n]*\n?){0,4}\Z")
 
 
 class DiffError(ReviewBotError):
@@ -88,7 +89,12 @@ def extract_diff(body: str) -> tuple[str, int]:
     match = _DIFF_START.search(body)
     if not match:
         return "", 0
-    return body[match.start():], body.count("\n", 0, match.start())
+    text = body[match.start():]
+    # git format-patch ends the mail with "-- \n<version>\n": not part of the diff
+    signature = _SIGNATURE.search(text)
+    if signature:
+        text = text[:signature.start() + 1]
+    return text, body.count("\n", 0, match.start())
 
 
 def _strip_prefix(name: str | None) -> str | None:

@@ -23,7 +23,7 @@ _PULL_RE = re.compile(r"\[\s*GIT\s+PULL\b|\bGIT\s+PULL\b", re.IGNORECASE)
 @dataclass(frozen=True)
 class Incoming:
     msgid: str
-    kind: str  # "patch", "cover", "reply", "pull" or "other"
+    kind: str  # "patch", "cover", "reply", "pull", "nodiff" (a [PATCH] without a diff) or "other"
     subject: str
     author: str  # the sender's address, lower case
     sent: float  # the Date header, epoch seconds (None-safe: first seen when absent)
@@ -46,6 +46,9 @@ def classify(msg: EmailMessage, seen_at: float | None = None) -> Incoming | None
     """What *msg* is; None when it has no usable Message-ID."""
     import b4
 
+    from bot.series import sanitize_headers
+
+    msg = sanitize_headers(msg)
     msgid = b4.LoreMessage.get_clean_msgid(msg)
     if not msgid or len(msgid) > 998:
         return None
@@ -65,6 +68,8 @@ def classify(msg: EmailMessage, seen_at: float | None = None) -> Incoming | None
         kind = "cover"
     elif has_diff:
         kind = "patch"
+    elif lsub.patch:
+        return Incoming(kind="nodiff", root=msgid, **common)
     else:
         return Incoming(kind="other", **common)
     return Incoming(kind=kind, revision=lsub.revision, counter=lsub.counter,

@@ -31,14 +31,16 @@ def reply_subject(subject: str) -> str:
 
 
 def recipients(patch, own_address: str, mode: str = "public",
-               extra_cc: tuple = ()) -> tuple[list, list]:
+               extra_cc: tuple = (), max_cc: int | None = None) -> tuple[list, list]:
     """(To, Cc) of a reply to *patch*.
 
     To is the author (Reply-To when set, else the real author); Cc is the
     original To and Cc, deduplicated case-insensitively, without our own
     address.  mode "author" keeps only people, dropping list addresses
     (those that appear to be mailing lists).  *extra_cc* (addresses or
-    "Name <address>" strings) are added to Cc.
+    "Name <address>" strings) are added to Cc.  When more than *max_cc*
+    people would be copied, only the lists (public mode) and *extra_cc*
+    stay: a message with a huge Cc must not turn the bot into a mass mailer.
     """
     own = own_address.lower()
     to = list(patch.reply_to) or [patch.author]
@@ -53,6 +55,8 @@ def recipients(patch, own_address: str, mode: str = "public",
             continue
         seen.add(key)
         cc.append(pair)
+    if max_cc is not None and len(cc) > max_cc:
+        cc = [p for p in cc if p in extra or (mode == "public" and is_list_address(p[1]))]
     return [p for p in to if p[1].lower() != own], cc
 
 
@@ -75,9 +79,10 @@ def message_id(patch_msgid: str, findings, own_address: str) -> str:
 
 
 def build_reply(patch, findings, body: str, sender: str, *, date: str | None = None,
-                mode: str = "public", extra_cc: tuple = ()) -> EmailMessage:
+                mode: str = "public", extra_cc: tuple = (),
+                max_cc: int | None = None) -> EmailMessage:
     own = email.utils.parseaddr(sender)[1]
-    to, cc = recipients(patch, own, mode, extra_cc)
+    to, cc = recipients(patch, own, mode, extra_cc, max_cc)
     msg = EmailMessage(policy=POLICY)
     msg["From"] = sender
     msg["To"] = ", ".join(_addr(p) for p in to)

@@ -75,8 +75,10 @@ def queue(db, *, msg, series_key: str, patch: str, listname: str, status: str,
 def envelope_recipients(msg) -> list[str]:
     pairs = email.utils.getaddresses([str(v) for h in ("To", "Cc") for v in msg.get_all(h, [])])
     out: list[str] = []
+    seen: set[str] = set()
     for _name, addr in pairs:
-        if "@" in addr and addr.lower() not in (a.lower() for a in out):
+        if "@" in addr and addr.lower() not in seen:
+            seen.add(addr.lower())
             out.append(addr)
     return out
 

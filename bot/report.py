@@ -54,7 +54,8 @@ def reply_body(review: Review, patch, findings, override_dir: str = "") -> str:
 
 
 def replies(review: Review, sender: str, *, override_dir: str = "", date: str | None = None,
-            mode: str = "public", extra_cc: tuple = ()) -> list[EmailMessage]:
+            mode: str = "public", extra_cc: tuple = (),
+            max_cc: int | None = None) -> list[EmailMessage]:
     """One reply per patch that has findings, as it would be posted."""
     out = []
     for patch in review.series.patches:
@@ -62,7 +63,7 @@ def replies(review: Review, sender: str, *, override_dir: str = "", date: str | 
         if findings:
             body = reply_body(review, patch, findings, override_dir)
             out.append(mail.build_reply(patch, findings, body, sender, date=date, mode=mode,
-                                        extra_cc=extra_cc))
+                                        extra_cc=extra_cc, max_cc=max_cc))
     return out
 
 

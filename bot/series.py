@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import email.utils
 import logging
+import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
@@ -70,12 +71,56 @@ class Series:
         return not self.missing
 
 
+_SANITIZED = ("From", "To", "Cc", "Reply-To", "X-Original-From", "Subject", "Date",
+              "Message-ID", "In-Reply-To", "References")
+
+
+def sanitize_headers(msg: EmailMessage) -> EmailMessage:
+    """Make headers whose decoded text carries CR or LF (an RFC 2047 word
+    hiding a line break) single lines again.  The email package refuses to
+    parse such an address, which would silently drop the message, and a
+    reply must never copy a line break into its own headers."""
+    for name in _SANITIZED:
+        raw = [str(v) for k, v in msg.raw_items() if k.lower() == name.lower()]
+        clean = [_one_line_header(name, value) for value in raw]
+        if clean != raw:
+            del msg[name]
+            for value in clean:
+                msg[name] = value
+    return msg
+
+
+def _decoded(value: str) -> str:
+    import email.header
+
+    try:
+        return str(email.header.make_header(email.header.decode_header(value)))
+    except (ValueError, LookupError, UnicodeError):
+        return value
+
+
+def _one_line_header(name: str, value: str) -> str:
+    if not any(c in _decoded(value).strip() for c in "\r\n"):
+        return value
+    if name.lower() in ("from", "reply-to", "x-original-from"):
+        # one mailbox: the address is the last <...>; everything before it is
+        # the name, quoted, so "Name\r\nBcc: x" stays a name, never an address
+        match = re.match(r"^(.*?)\s*<([^<>\s]+@[^<>\s]+)>\s*$", value, re.S)
+        if match:
+            return email.utils.formataddr((_one_line(_decoded(match.group(1))),
+                                           match.group(2)))
+    if name.lower() in ("from", "to", "cc", "reply-to", "x-original-from"):
+        pairs = email.utils.getaddresses([_one_line(_decoded(value))])
+        return ", ".join(email.utils.formataddr((n, a)) for n, a in pairs if "@" in a)
+    return _one_line(_decoded(value))
+
+
 def build_series(msgs: list[EmailMessage], revision: int | None = None) -> Series:
     """The series in *msgs*: the latest revision, or *revision* when given."""
     import b4
 
     mbox = b4.LoreMailbox()
-    for msg in msgs:
+    for msg in map(sanitize_headers, msgs):
         try:
             mbox.add_message(msg)
         except ValueError as ex:  # b4 refuses mail without a Message-ID

@@ -18,6 +18,7 @@ import hashlib
 import logging
 import os
 import subprocess
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,7 +119,8 @@ class WebSource:
     def read(self, path: str) -> str | None:
         import requests
 
-        url = self.template.format(path=path, commit=self.commit or "HEAD")
+        url = self.template.format(path=urllib.parse.quote(path, safe="/"),
+                                   commit=self.commit or "HEAD")
         cache = self.cache_dir / hashlib.sha256(url.encode()).hexdigest()
         if self.commit and cache.is_file():
             return cache.read_text(encoding="utf-8", errors="replace")

@@ -31,6 +31,9 @@ def status_text(state: State, recent: int = 5) -> str:
     for row in rows:
         lines.append(f"  {row['name']:20} cursor {_utc(row['cursor'])}, "
                      f"polled {_utc(row['polled'])}")
+    kinds = state.query("SELECT kind, COUNT(*) AS n FROM messages GROUP BY kind ORDER BY kind")
+    lines.append("messages: " + (", ".join(f"{r['n']} {r['kind']}" for r in kinds) or "none")
+                 + " (only patch and cover make series; pull and nodiff are skipped series)")
     lines.append("series: " + _counts(state, "series",
                                       ("pending", "reviewed", "skipped", "failed")))
     lines.append("replies: " + _counts(state, "outbox", OUTBOX_STATUSES))

@@ -40,12 +40,16 @@ log = logging.getLogger(__name__)
 EXIT_OK, EXIT_PROBLEMS = 0, 3
 VANISHED_ATTEMPTS = 3  # a thread lore keeps answering 404 for is skipped after this
 FETCH_ATTEMPTS = 20  # a thread that cannot be fetched this many runs in a row fails
+# messages recorded as a skipped series, with the reason
+SKIPPED_KINDS = {"pull": "a [GIT PULL] request, not a patch",
+                 "nodiff": "a [PATCH] mail without a diff (nothing to review)"}
 
 
 @dataclass
 class Summary:
     lists: list[str] = field(default_factory=list)
     new_messages: int = 0
+    ignored: int = 0  # messages without a usable Message-ID
     new_series: int = 0
     reviewed: int = 0
     skipped: int = 0
@@ -67,8 +71,9 @@ class Summary:
             return "reviewbot watch: another run holds the lock; nothing done"
         d = self.delivery
         verb = {"print": "would send", "maildir": "put in the outbox"}.get(self.via, "sent")
+        ignored = f" ({self.ignored} without a Message-ID, ignored)" if self.ignored else ""
         return (f"reviewbot watch: polled {len(self.lists)} list(s) ({', '.join(self.lists)}), "
-                f"{self.new_messages} new message(s); series: {self.new_series} new, "
+                f"{self.new_messages} new message(s){ignored}; series: {self.new_series} new, "
                 f"{self.reviewed} reviewed, {self.skipped} skipped, {self.pending} pending, "
                 f"{self.failed} failed; replies: {self.queued} queued, {d.sent} {verb}, "
                 f"{d.failed} failed, {d.retry + d.waiting} waiting")
@@ -220,7 +225,11 @@ def _poll(state: State, cfg: Config, lore, name: str, now: float, since: float |
             except Exception as ex:  # noqa: BLE001 - a hostile message must not stop the run
                 log.warning("%s: cannot classify a message (%s); skipped", name, ex)
                 continue
-            if inc is None or _known(db, inc.msgid):
+            if inc is None:
+                summary.ignored += 1
+                log.info("%s: a message without a usable Message-ID: ignored", name)
+                continue
+            if _known(db, inc.msgid):
                 continue
             new += 1
             _record(db, name, inc, now, summary)
@@ -235,14 +244,14 @@ def _known(db, msgid: str) -> bool:
 
 def _record(db, listname: str, inc: Incoming, now: float, summary: Summary) -> None:
     key = inc.series_key if inc.starts_series else (
-        f"{inc.msgid} pull" if inc.kind == "pull" else None)
+        f"{inc.msgid} {inc.kind}" if inc.kind in SKIPPED_KINDS else None)
     db.execute("INSERT INTO messages(msgid, list, kind, series_key, counter, subject, addresses,"
                " sent, seen) VALUES (?,?,?,?,?,?,?,?,?)",
                (inc.msgid, listname, inc.kind, key, inc.counter, inc.subject,
                 ",".join(inc.addresses), inc.sent, now))
     if key is None:
         return
-    status, reason = ("skipped", "a [GIT PULL] request, not a patch") if inc.kind == "pull" \
+    status, reason = ("skipped", SKIPPED_KINDS[inc.kind]) if inc.kind in SKIPPED_KINDS \
         else ("pending", "")
     cur = db.execute(
         "INSERT OR IGNORE INTO series(key, list, root, subject, author, revision, expected,"
@@ -415,7 +424,7 @@ def _queue_replies(state: State, cfg: Config, row, review, now: float) -> tuple[
     replies = report.replies(
         trimmed, cfg.get("identity", "from"), override_dir=cfg.get("report", "templates"),
         mode="public" if policy["mode"] == "public" else "author",
-        extra_cc=tuple(policy["cc"]))
+        extra_cc=tuple(policy["cc"]), max_cc=cfg.get("post", "max_cc"))
     reply_for = {}
     status = "muted" if policy["mode"] == "mute" else "pending"
     queued = 0

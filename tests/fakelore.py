@@ -29,12 +29,17 @@ class Archive:
         self.requests: list[tuple[str, str]] = []
         self.lock = threading.Lock()
 
-    def add(self, raw: bytes, listname: str = "kvm", received: float | None = None) -> str:
-        msg = email.message_from_bytes(raw, policy=email.policy.default)
-        msgid = str(msg["Message-ID"]).strip().strip("<>")
+    def add(self, raw: bytes, listname: str = "kvm", received: float | None = None,
+            msgid: str | None = None) -> str:
+        """Archive one message; *msgid* for one whose own Message-ID is missing or broken."""
+        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+        if msgid is None:
+            msgid = str(msg["Message-ID"]).strip().strip("<>")
         if received is None:
-            date = msg["Date"]
-            received = email.utils.parsedate_to_datetime(str(date)).timestamp() if date else time.time()
+            try:
+                received = email.utils.parsedate_to_datetime(str(msg["Date"])).timestamp()
+            except (TypeError, ValueError):
+                received = time.time()
         with self.lock:
             self.messages.append((msgid, listname, raw, received))
         return msgid
