@@ -10,7 +10,7 @@ import logging
 import sys
 
 from bot import __version__
-from bot.errors import ReviewBotError
+from bot.errors import ReviewBotError, Terminated
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -132,8 +132,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"reviewbot: error: {ex}", file=sys.stderr)
         return ex.exit_code
     except KeyboardInterrupt:
-        print("reviewbot: interrupted", file=sys.stderr)
+        print("reviewbot: interrupted; nothing half-done is kept, the next run goes on",
+              file=sys.stderr)
         return 130
+    except Terminated:
+        print("reviewbot: terminated; nothing half-done is kept, the next run goes on",
+              file=sys.stderr)
+        return 143
     except BrokenPipeError:
         return EXIT_ERROR
 
@@ -159,9 +164,16 @@ def _cmd_check(args) -> int:
     return EXIT_FINDINGS if outcome.review.findings else EXIT_CLEAN
 
 
+def _terminate(signum, frame):
+    raise Terminated()
+
+
 def _cmd_watch(args) -> int:
+    import signal
+
     from bot import watch
 
+    signal.signal(signal.SIGTERM, _terminate)
     cfg = _load_config(args)
     if args.lore:
         cfg = cfg.with_value("lore", "url", args.lore)
@@ -182,7 +194,7 @@ def _open_state(args):
     if not path.exists():
         raise StateError(f"no watcher state at {path} yet (`reviewbot watch` creates it; "
                          "[state] dir chooses where)")
-    return State(path)
+    return State(path, timeout=cfg.get("state", "busy_timeout"))
 
 
 def _cmd_status(args) -> int:

@@ -70,6 +70,7 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
     },
     "state": {
         "dir": ((str,), ""),
+        "busy_timeout": ((int, float), 10),
     },
     "lists": {},
 }

@@ -1,6 +1,10 @@
 """The exceptions library code raises; only bot.cli turns them into exit codes."""
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived; raised in the main thread so transactions roll back."""
+
+
 class ReviewBotError(Exception):
     """Base of every error reviewbot reports to the user without a traceback."""
 

@@ -10,11 +10,13 @@ NotFoundError (the server says it has no such message).
 from __future__ import annotations
 
 import copy
+import email.utils
 import logging
 import os
 import shutil
 import time
 import urllib.parse
+import zlib
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -22,7 +24,8 @@ from bot.errors import FetchError, NotFoundError, ReviewBotError, TooLargeError
 
 log = logging.getLogger(__name__)
 
-_configured_for: tuple[str, str] | None = None
+_configured_for: tuple | None = None
+MAX_RETRY_AFTER = 60.0  # a longer Retry-After ends the attempt; the next run asks again
 
 
 def require_git() -> None:
@@ -61,13 +64,32 @@ class Lore:
         self.max_bytes = max_bytes
         self.max_search_bytes = max_search_bytes
         self.backoff = backoff
+        self.max_wait = MAX_RETRY_AFTER
+        self._retry_after: float | None = None
+        self._session = None
+
+    # -- HTTP session -----------------------------------------------------
+    def session(self):
+        """One requests session for every node, noting a server's Retry-After."""
+        if self._session is None:
+            import requests
+
+            self._session = requests.Session()
+            self._session.headers["User-Agent"] = f"reviewbot/{_version()}"
+            self._session.hooks["response"].append(self._note_retry_after)
+        return self._session
+
+    def _note_retry_after(self, resp, *args, **kwargs):
+        if resp.status_code in (429, 503):
+            self._retry_after = _retry_after_seconds(resp.headers.get("Retry-After"))
+        return resp
 
     # -- b4 state ---------------------------------------------------------
     def _b4(self):
         """Configure b4 for this server root (once) and return the module."""
         global _configured_for
         require_git()
-        key = (self.root, str(self.cache_dir))
+        key = (self.root, str(self.cache_dir), self.timeout)
         os.environ["XDG_CACHE_HOME"] = str(self.cache_dir / "b4")
         import b4
         import liblore
@@ -85,8 +107,8 @@ class Lore:
                 cache_ttl=600,
                 request_timeout=(min(10.0, float(self.timeout)), float(self.timeout)),
             )
-            b4.LORENODE.set_user_agent("reviewbot", _version())
             _configured_for = key
+        b4.LORENODE.set_requests_session(self.session())
         return b4
 
     def node_for(self, listname: str):
@@ -94,12 +116,14 @@ class Lore:
         import liblore
 
         self._b4()
-        return liblore.LoreNode(
+        node = liblore.LoreNode(
             f"{self.root}/{urllib.parse.quote(listname)}",
             cache_dir=str(self.cache_dir / "lore"),
             cache_ttl=60,
             request_timeout=(min(10.0, float(self.timeout)), float(self.timeout)),
         )
+        node.set_requests_session(self.session())
+        return node
 
     # -- retries ----------------------------------------------------------
     def _with_retries(self, what: str, call):
@@ -107,16 +131,24 @@ class Lore:
 
         last: Exception | None = None
         for attempt in range(self.retries):
+            self._retry_after = None
             try:
                 return call()
             except liblore.RemoteError as ex:
-                if ex.status_code is not None and 400 <= ex.status_code < 500:
+                if ex.status_code is not None and 400 <= ex.status_code < 500 \
+                        and ex.status_code != 429:
                     raise
                 last = ex
-            except (OSError, EOFError, ValueError) as ex:  # corrupt gzip, resets
+            except (OSError, EOFError, ValueError, zlib.error) as ex:  # bad gzip, resets
                 last = ex
+            delay = self.backoff * (2**attempt)
+            if self._retry_after is not None:
+                if self._retry_after > self.max_wait:
+                    raise FetchError(
+                        f"{what}: {self.root} asks to wait {self._retry_after:.0f}s "
+                        f"before asking again ({_short(last)})")
+                delay = self._retry_after
             if attempt + 1 < self.retries:
-                delay = self.backoff * (2**attempt)
                 log.info("%s failed (%s); retrying in %.1fs", what, last, delay)
                 time.sleep(delay)
         raise FetchError(f"{what}: {self.root} did not answer after "
@@ -160,6 +192,20 @@ class Lore:
                           self.max_search_bytes)
         return split_mbox(raw) if raw else []
 
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """A Retry-After header (seconds or an HTTP date) as seconds from now."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
 
 
 def _short(ex: Exception | None) -> str:

@@ -26,15 +26,18 @@ the server's words.  [post] max_per_hour caps deliveries across the bot.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import hashlib
 import logging
 import os
 import re
+import signal
 import smtplib
 import socket
 import ssl
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,10 +117,26 @@ def deliver(state: State, cfg: Config, *, now: float, via: str | None = None,
         sender = _Smtp(cfg)
     try:
         for row in due:
-            _deliver_one(state, cfg, sender, row, now, result, via)
+            # SIGTERM / Ctrl-C wait until this reply's outcome is recorded
+            with signals_deferred():
+                _deliver_one(state, cfg, sender, row, now, result, via)
     finally:
         sender.close()
     return result
+
+
+@contextlib.contextmanager
+def signals_deferred():
+    """Hold SIGTERM and SIGINT until the block is done (main thread only)."""
+    held = {signal.SIGTERM, signal.SIGINT}
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _deliver_one(state, cfg, sender, row, now, result: Delivery, via: str) -> None:

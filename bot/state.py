@@ -148,21 +148,31 @@ class State:
                              f"{_why(ex)}") from None
         try:
             yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        try:
             self.db.execute("COMMIT")
         except sqlite3.Error as ex:
-            self.db.execute("ROLLBACK")
+            self._rollback()
             raise StateError(f"cannot write the state database {self.path}: {_why(ex)}") from None
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        try:
+            self.db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # SQLite already rolled back (e.g. after SQLITE_FULL)
 
     def query(self, sql: str, *args) -> list[sqlite3.Row]:
-        return self.db.execute(sql, args).fetchall()
+        try:
+            return self.db.execute(sql, args).fetchall()
+        except sqlite3.Error as ex:
+            raise StateError(f"cannot read the state database {self.path}: {_why(ex)}") from None
 
     def one(self, sql: str, *args):
-        row = self.db.execute(sql, args).fetchone()
-        return None if row is None else row[0] if len(row) == 1 else row
+        rows = self.query(sql, *args)
+        if not rows:
+            return None
+        return rows[0][0] if len(rows[0]) == 1 else rows[0]
 
     # -- lists ------------------------------------------------------------
     def cursor(self, listname: str) -> float | None:
@@ -193,5 +203,7 @@ def _why(ex: Exception) -> str:
     if "readonly" in text or "read-only" in text:
         return text + " (is the [state] dir read-only?)"
     if "locked" in text or "busy" in text:
-        return text + " (another process holds the database)"
+        return text + " (another process holds the database; [state] busy_timeout)"
+    if "full" in text or "disk" in text:
+        return text + " (is the disk full?)"
     return text

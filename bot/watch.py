@@ -142,12 +142,13 @@ def run(cfg: Config, *, now: float | None = None, since: str | None = None,
     if cfg.get("post", "mode") == "smtp" and cfg.get("smtp", "user") and not dry_run:
         outbox.smtp_password(cfg)  # fail before any work when the secret is missing
     if dry_run:
-        with _scratch_copy(cfg.state_dir / "state.db") as path, State(path) as state:
+        with _scratch_copy(cfg.state_dir / "state.db") as path, \
+                State(path, timeout=cfg.get("state", "busy_timeout")) as state:
             return _pass(state, cfg, lists, now, since_epoch, "print", out, dry_run=True)
     with exclusive_lock(cfg.state_dir / "watch.lock") as held:
         if not held:
             return Summary(lists=lists, locked=True)
-        with State(cfg.state_dir / "state.db") as state:
+        with State(cfg.state_dir / "state.db", timeout=cfg.get("state", "busy_timeout")) as state:
             return _pass(state, cfg, lists, now, since_epoch, None, out)
 
 

@@ -5,7 +5,9 @@ It serves, from messages added by the tests:
   HEAD /<msgid>/                   404 (or a redirect to /all/<msgid>/ when known)
   POST /<list>/?x=m&q=...          search: rt:A..B windows, l:<list>; 404 when empty
                                    (`received` of each message stands for its rt:)
-Faults can be queued: an HTTP status (500, 429) or "hang" for the next requests.
+Faults can be queued for the next requests: an HTTP status (500, 404), "429:<s>"
+(429 with Retry-After: <s>), "hang" (3 s without an answer), "corrupt" (a body
+that is not gzip) or "truncated" (half a gzip body); None lets one pass.
 """
 
 from __future__ import annotations
@@ -121,12 +123,25 @@ def make_handler(archive: Archive):
             if fault == "hang":
                 time.sleep(3)
                 return True
+            if fault == "corrupt":
+                self._send(200, b"\x1f\x8b\x08\x00garbage, not gzip", "application/gzip")
+                return True
+            if fault == "truncated":
+                whole = gzip.compress(b"From mboxrd@z Thu Jan  1 00:00:00 1970\n" * 2000)
+                self._send(200, whole[: len(whole) // 2], "application/gzip")
+                return True
+            if isinstance(fault, str) and fault.startswith("429:"):
+                self._send(429, b"slow down\n", "text/plain",
+                           {"Retry-After": fault.split(":", 1)[1]})
+                return True
             self._send(int(fault), b"fault\n", "text/plain")
             return True
 
-        def _send(self, code: int, body: bytes, ctype: str) -> None:
+        def _send(self, code: int, body: bytes, ctype: str, headers=None) -> None:
             self.send_response(code)
             self.send_header("Content-Type", ctype)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             if self.command != "HEAD":

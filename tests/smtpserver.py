@@ -1,12 +1,16 @@
 """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives.
 
 `answers` scripts the reply to the next DATA commands: an SMTP reply line
-such as "451 4.3.0 try later" or "550 5.7.1 no", or a callable run with the
-envelope once the message has arrived (before the server answers 250).
+such as "451 4.3.0 try later" or "550 5.7.1 no"; "disconnect" (the message
+arrived, then the connection drops without an answer); "slow:<seconds>" (the
+message is kept, the answer comes that late); a callable run with the
+envelope once the message has arrived (before the server answers 250); or
+None for a normal 250.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -21,13 +25,18 @@ class Recorder:
 
     async def handle_DATA(self, server, session, envelope):
         answer = self.answers.pop(0) if self.answers else None
-        if isinstance(answer, str):
+        if isinstance(answer, str) and answer[0].isdigit():
             return answer
         raw = (envelope.original_content or envelope.content).replace(b"\r\n", b"\n")
         msg = email.message_from_bytes(raw, policy=email.policy.default)
         self.received.append((list(envelope.rcpt_tos), msg))
         if callable(answer):
             answer(envelope)
+        if answer == "disconnect":
+            server.transport.close()
+            return "421 4.4.2 closing"  # never reaches the client
+        if isinstance(answer, str) and answer.startswith("slow:"):
+            await asyncio.sleep(float(answer.split(":", 1)[1]))
         return "250 2.0.0 OK"
 
     def message_ids(self) -> list[str]:
