@@ -209,3 +209,55 @@ def test_missing_date_attribution_has_no_invented_date(tmp_path, capsys):
     assert main(["check", str(path)]) == 1
     body = capsys.readouterr().out.split("\n\n", 1)[1]
     assert body.startswith("Erin Coder wrote:\n")
+
+
+# -- a kernel tree file that is not UTF-8 -----------------------------------
+
+def test_tree_file_in_latin1_is_read(tmp_path, capsys):
+    import shutil
+
+    from tests.conftest import EXAMPLE, EXAMPLE_TREE
+
+    tree = tmp_path / "tree"
+    shutil.copytree(EXAMPLE_TREE, tree)
+    source = tree / "drivers" / "misc" / "frobnic.c"
+    source.write_bytes(source.read_bytes().replace(b"made-up", b"m\xe4de-\xfcp\xff"))
+    assert main(["check", str(EXAMPLE), "--tree", str(tree), "--format", "text"]) == 1
+    out = capsys.readouterr().out
+    assert "FILE: drivers/misc/frobnic.c:36:" in out
+    assert "kernel tree" in out
+
+
+# -- configuration mistakes, from the command line ---------------------------
+
+@pytest.mark.parametrize("command", ["check", "watch"])
+@pytest.mark.parametrize("text, words", [
+    (None, "config file not found"),
+    ("[lore\n", "invalid TOML"),
+    ("[watch]\nlist = ['kvm']\n", "unknown key 'list' in [watch]"),
+    ("[watch]\ngrace_minutes = 'soon'\n", "[watch] grace_minutes must be int or float, not str"),
+])
+def test_config_mistakes_are_one_line_errors(tmp_path, capsys, command, text, words):
+    from tests.conftest import EXAMPLE
+
+    path = tmp_path / "c.toml"
+    if text is not None:
+        path.write_text(text)
+    args = ["-c", str(path), command] + ([str(EXAMPLE)] if command == "check" else [])
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("reviewbot: error: ") and words in err
+    assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_template_that_fails_to_render_is_a_config_error(tmp_path, capsys):
+    from tests.conftest import EXAMPLE
+
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "reply.txt.j2").write_text("On {{ patch.no_such_field }} wrote:\n")
+    path = tmp_path / "c.toml"
+    path.write_text(f'[report]\ntemplates = "{templates}"\n')
+    assert main(["-c", str(path), "check", str(EXAMPLE)]) == 2
+    err = capsys.readouterr().err
+    assert "template reply.txt.j2 failed to render" in err and "no_such_field" in err
