@@ -88,3 +88,20 @@ def test_missing_git_is_a_clear_error(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PATH", str(tmp_path))
     assert main(["check", str(EXAMPLE)]) == 2
     assert "git program is not on PATH" in capsys.readouterr().err
+
+
+def test_paths_from_a_diff_cannot_leave_the_tree(git_tree, tmp_path):
+    tree, base = git_tree
+    (tmp_path / "secret.c").write_text("int secret;\n")
+    for commit in (base, "0" * 40):  # git show at base-commit, and working files
+        src = TreeSource(tree, commit)
+        assert src.read("../secret.c") is None
+        assert src.read(str(tmp_path / "secret.c")) is None
+
+
+def test_web_source_quotes_the_path(lore, tmp_path):
+    lore.archive.files["/plain/a%3Fb%20c.c"] = b"int quoted;\n"
+    src = WebSource(lore.url + "/plain/{path}", "abc", tmp_path / "cache")
+    assert src.read("a?b c.c") == "int quoted;\n"
+    assert all(p.parent == tmp_path / "cache" / "web" for p in (tmp_path / "cache").rglob("*")
+               if p.is_file())
