@@ -40,8 +40,11 @@ def selected_rules(cfg: Config, only=None, ignore=()):
     return chosen, options
 
 
-def review_messages(msgs, cfg: Config, *, revision=None, only=None, ignore=()) -> Review:
-    series = build_series(msgs, revision)
+def review_messages(msgs, cfg: Config, *, revision=None, only=None, ignore=(),
+                    grouping: str = "b4") -> Review:
+    """Review the series in *msgs* (grouping: "b4" for lore threads, "local"
+    for a file, which then needs neither b4 nor git)."""
+    series = build_series(msgs, revision, grouping=grouping)
     source = make_source(cfg.get("source", "tree"), cfg.get("source", "url"),
                          series.base_commit, cfg.cache_dir, cfg.get("lore", "timeout"))
     rules, options = selected_rules(cfg, only, ignore)
@@ -49,12 +52,14 @@ def review_messages(msgs, cfg: Config, *, revision=None, only=None, ignore=()) -
 
 
 def check(arg: str, cfg: Config, *, revision=None, only=None, ignore=()) -> Outcome:
-    from bot.lore import require_git
-
-    require_git()
     target = inputs.parse_target(arg)
+    if not target.is_local:
+        from bot.lore import require_git
+
+        require_git()
     msgs = load_messages(target, cfg)
-    review = review_messages(msgs, cfg, revision=revision, only=only, ignore=ignore)
+    review = review_messages(msgs, cfg, revision=revision, only=only, ignore=ignore,
+                             grouping="local" if target.is_local else "b4")
     return Outcome(review)
 
 

@@ -83,6 +83,14 @@ class FileDiff:
         return None
 
 
+_HAS_DIFF = re.compile(r"^diff --git |^(?:--- |Index: )\S.*\n(?:.*\n){0,3}?\+\+\+ \S", re.M)
+
+
+def has_diff(text: str) -> bool:
+    """Does *text* hold a diff (a git diff, or ---/+++ file headers)?"""
+    return bool(_HAS_DIFF.search(text))
+
+
 def extract_diff(body: str) -> tuple[str, int]:
     """The diff part of a patch mail body ('' when there is none), and how
     many body lines come before it."""

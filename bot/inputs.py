@@ -80,12 +80,12 @@ def messages_from_bytes(data: bytes, name: str) -> list[EmailMessage]:
     message gets a stable one made from its content, so the review can still
     be threaded and reproduced.
     """
-    from bot.lore import split_mbox
+    from bot import mbox
 
     if not data.strip():
         raise InputError(f"{name}: empty input")
     data = data.replace(b"\r\n", b"\n")
-    msgs = [m for m in split_mbox(data) if len(m.keys())]
+    msgs = [m for m in mbox.messages(data) if len(m.keys())]
     if not msgs:
         raise InputError(f"{name}: not an email or mbox (no mail headers found)")
     for msg in msgs:

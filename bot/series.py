@@ -1,8 +1,10 @@
 """Group the messages of a thread into a series and pick one revision.
 
-b4's LoreMailbox does the grouping (revisions, n/N counters, cover letters,
-replies); this module turns its result into small frozen records that the
-rest of reviewbot reads, so no other module sees b4 objects.
+b4's LoreMailbox does the grouping of threads (revisions, n/N counters,
+cover letters, replies); this module turns its result into small frozen
+records that the rest of reviewbot reads, so no other module sees b4
+objects.  Local files an author checks before sending are grouped by
+bot/localseries.py into the same records, without importing b4.
 """
 
 from __future__ import annotations
@@ -90,7 +92,8 @@ def sanitize_headers(msg: EmailMessage) -> EmailMessage:
     return msg
 
 
-def _decoded(value: str) -> str:
+def decoded_header(value: str) -> str:
+    """An RFC 2047 header value as text (unchanged when it cannot be decoded)."""
     import email.header
 
     try:
@@ -100,27 +103,40 @@ def _decoded(value: str) -> str:
 
 
 def _one_line_header(name: str, value: str) -> str:
-    if not any(c in _decoded(value).strip() for c in "\r\n"):
+    if not any(c in decoded_header(value).strip() for c in "\r\n"):
         return value
     if name.lower() in ("from", "reply-to", "x-original-from"):
         # one mailbox: the address is the last <...>; everything before it is
         # the name, quoted, so "Name\r\nBcc: x" stays a name, never an address
         match = re.match(r"^(.*?)\s*<([^<>\s]+@[^<>\s]+)>\s*$", value, re.S)
         if match:
-            return email.utils.formataddr((_one_line(_decoded(match.group(1))),
+            return email.utils.formataddr((_one_line(decoded_header(match.group(1))),
                                            match.group(2)))
     if name.lower() in ("from", "to", "cc", "reply-to", "x-original-from"):
-        pairs = email.utils.getaddresses([_one_line(_decoded(value))])
+        pairs = email.utils.getaddresses([_one_line(decoded_header(value))])
         return ", ".join(email.utils.formataddr((n, a)) for n, a in pairs if "@" in a)
-    return _one_line(_decoded(value))
+    return _one_line(decoded_header(value))
 
 
-def build_series(msgs: list[EmailMessage], revision: int | None = None) -> Series:
-    """The series in *msgs*: the latest revision, or *revision* when given."""
+def build_series(msgs: list[EmailMessage], revision: int | None = None, *,
+                 grouping: str = "b4") -> Series:
+    """The series in *msgs*: the latest revision, or *revision* when given.
+
+    *grouping* "b4" for threads from lore, "local" for a local file (no b4).
+    """
+    msgs = [sanitize_headers(m) for m in msgs]
+    if grouping == "local":
+        from bot.localseries import group
+
+        return group(msgs, revision)
+    return _b4_series(msgs, revision)
+
+
+def _b4_series(msgs: list[EmailMessage], revision: int | None) -> Series:
     import b4
 
     mbox = b4.LoreMailbox()
-    for msg in map(sanitize_headers, msgs):
+    for msg in msgs:
         try:
             mbox.add_message(msg)
         except ValueError as ex:  # b4 refuses mail without a Message-ID
@@ -142,24 +158,32 @@ def build_series(msgs: list[EmailMessage], revision: int | None = None) -> Serie
         if lmsg is None:
             missing.append(counter)
         else:
-            patches.append(_patch(lmsg))
-    cover = _message(lser.patches[0], Message) if lser.patches[0] is not None else None
+            patches.append(make_patch(lmsg.msg, **_b4_fields(lmsg)))
+    cover = lser.patches[0]
+    subject = lser.subject
+    if not subject or subject == "(untitled)":  # b4's word when patch 1 is missing
+        subject = b4.LoreSubject(patches[0].subject).subject
     return Series(
-        subject=lser.subject or patches[0].subject,
+        subject=subject,
         revision=lser.revision,
         expected=len(lser.patches) - 1,
         patches=tuple(patches),
-        cover=cover,
+        cover=make_message(Message, cover.msg, **_b4_fields(cover)) if cover else None,
         missing=tuple(missing),
         base_commit=lser.base_commit,
         revisions=available,
     )
 
 
-def _addresses(msg: EmailMessage, header: str) -> tuple[Address, ...]:
-    from b4 import LoreMessage
+def _b4_fields(lmsg) -> dict:
+    return {"msgid": lmsg.msgid, "counter": lmsg.counter, "expected": lmsg.expected,
+            "subject": _one_line(decoded_header(str(lmsg.msg.get("Subject", "")))),
+            "fromname": lmsg.fromname, "fromemail": lmsg.fromemail, "date": lmsg.date,
+            "references": tuple(lmsg.references), "body": lmsg.body}
 
-    values = [LoreMessage.clean_header(str(v)) for v in msg.get_all(header, [])]
+
+def _addresses(msg: EmailMessage, header: str) -> tuple[Address, ...]:
+    values = [decoded_header(str(v)) for v in msg.get_all(header, [])]
     pairs = email.utils.getaddresses(values)
     return tuple((_one_line(n), a.strip()) for n, a in pairs if a and "@" in a)
 
@@ -184,33 +208,34 @@ def _author(msg: EmailMessage, fromname: str, fromemail: str) -> Address:
     return (_one_line(fromname) or fromemail, fromemail)
 
 
-def _message(lmsg, cls, **extra):
-    from b4 import LoreMessage
-
-    msg = lmsg.msg
-    subject = _one_line(LoreMessage.clean_header(msg.get("Subject", "")))
+def make_message(cls, msg: EmailMessage, *, msgid: str, subject: str, counter: int,
+                 expected: int, fromname: str, fromemail: str, date: datetime.datetime,
+                 references: tuple[str, ...], body: str, **extra):
+    """A Message (or Patch) record of *msg*, from fields its grouper worked out."""
     return cls(
-        msgid=lmsg.msgid,
+        msgid=msgid,
         subject=subject,
-        counter=lmsg.counter,
-        expected=lmsg.expected,
-        author=_author(msg, lmsg.fromname, lmsg.fromemail),
+        counter=counter,
+        expected=expected,
+        author=_author(msg, fromname, fromemail),
         reply_to=_addresses(msg, "Reply-To"),
         to=_addresses(msg, "To"),
         cc=_addresses(msg, "Cc"),
-        date=lmsg.date,
+        date=date,
         date_header=_raw_header(msg, "Date"),
-        references=tuple(lmsg.references),
-        body=lmsg.body,
+        references=references,
+        body=body,
         **extra,
     )
 
 
-def _patch(lmsg) -> Patch:
-    text, offset = extract_diff(lmsg.body)
+def make_patch(msg: EmailMessage, **fields) -> Patch:
+    """A Patch record: make_message plus the parsed diff of the body."""
+    text, offset = extract_diff(fields["body"])
     try:
         files = parse_diff(text)
         error = None
     except DiffError as ex:
         files, error = (), str(ex)
-    return _message(lmsg, Patch, files=files, diff_error=error, diff_offset=offset)
+    return make_message(Patch, msg, files=files, diff_error=error, diff_offset=offset,
+                        **fields)

@@ -84,10 +84,13 @@ def test_no_source_is_hunks_only():
     assert src.kind == "hunks" and src.read(FILE) is None
 
 
-def test_missing_git_is_a_clear_error(tmp_path, monkeypatch, capsys):
+def test_missing_git_is_a_clear_error_for_lore_only(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PATH", str(tmp_path))
-    assert main(["check", str(EXAMPLE)]) == 2
+    assert main(["check", "20261103090000.1000-2-alice@example.org"]) == 2
     assert "git program is not on PATH" in capsys.readouterr().err
+    # a local file needs neither b4 nor git
+    assert main(["check", str(EXAMPLE), "--tree", str(EXAMPLE_TREE), "--format", "text"]) == 1
+    assert "FILE: drivers/misc/frobnic.c:36:" in capsys.readouterr().out
 
 
 def test_paths_from_a_diff_cannot_leave_the_tree(git_tree, tmp_path):
