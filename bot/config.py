@@ -49,6 +49,7 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "grace_minutes": ((int, float), 30),
         "max_patches": ((int,), 30),
         "overlap_minutes": ((int, float), 10),
+        "search_window_minutes": ((int, float), 60),
         "ignore_lists": ((list,), []),
         "ignore_authors": ((list,), []),
     },

@@ -67,6 +67,7 @@ class Lore:
         self.max_wait = MAX_RETRY_AFTER
         self._retry_after: float | None = None
         self._session = None
+        self._nodes: dict[str, object] = {}
 
     # -- HTTP session -----------------------------------------------------
     def session(self):
@@ -116,6 +117,8 @@ class Lore:
         import liblore
 
         self._b4()
+        if listname in self._nodes:
+            return self._nodes[listname]
         node = liblore.LoreNode(
             f"{self.root}/{urllib.parse.quote(listname)}",
             cache_dir=str(self.cache_dir / "lore"),
@@ -123,6 +126,7 @@ class Lore:
             request_timeout=(min(10.0, float(self.timeout)), float(self.timeout)),
         )
         node.set_requests_session(self.session())
+        self._nodes[listname] = node
         return node
 
     # -- retries ----------------------------------------------------------

@@ -217,26 +217,39 @@ def _poll(state: State, cfg: Config, lore, name: str, now: float, since: float |
     else:
         start = cursor - cfg.get("watch", "overlap_minutes") * 60
     log.info("%s: searching messages received since %s", name, _utc(start))
-    msgs = lore.search(name, f"rt:{int(start)}..")
-    new = 0
-    with state.transaction() as db:
-        for msg in msgs:
-            try:
-                inc = classify(msg, now)
-            except Exception as ex:  # noqa: BLE001 - a hostile message must not stop the run
-                log.warning("%s: cannot classify a message (%s); skipped", name, ex)
-                continue
-            if inc is None:
-                summary.ignored += 1
-                log.info("%s: a message without a usable Message-ID: ignored", name)
-                continue
-            if _known(db, inc.msgid):
-                continue
-            new += 1
-            _record(db, name, inc, now, summary)
+    # one search per window keeps memory bounded by the busiest window, not the day
+    window = cfg.get("watch", "search_window_minutes") * 60
+    seen = new = 0
+    while start < now:
+        end = min(start + window, now)
+        query = f"rt:{int(start)}.." if end >= now else f"rt:{int(start)}..{int(end)}"
+        msgs = lore.search(name, query)
+        seen += len(msgs)
+        with state.transaction() as db:
+            for msg in msgs:
+                new += _take(db, name, msg, now, summary)
+        del msgs
+        start = end
     summary.new_messages += new
-    log.info("%s: %d message(s), %d new", name, len(msgs), new)
+    log.info("%s: %d message(s), %d new", name, seen, new)
     return now
+
+
+def _take(db, name: str, msg, now: float, summary: Summary) -> int:
+    """Record one searched message; 1 if it was new."""
+    try:
+        inc = classify(msg, now)
+    except Exception as ex:  # noqa: BLE001 - a hostile message must not stop the run
+        log.warning("%s: cannot classify a message (%s); skipped", name, ex)
+        return 0
+    if inc is None:
+        summary.ignored += 1
+        log.info("%s: a message without a usable Message-ID: ignored", name)
+        return 0
+    if _known(db, inc.msgid):
+        return 0
+    _record(db, name, inc, now, summary)
+    return 1
 
 
 def _known(db, msgid: str) -> bool:

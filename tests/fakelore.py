@@ -7,7 +7,9 @@ It serves, from messages added by the tests:
                                    (`received` of each message stands for its rt:)
 Faults can be queued for the next requests: an HTTP status (500, 404), "429:<s>"
 (429 with Retry-After: <s>), "hang" (3 s without an answer), "corrupt" (a body
-that is not gzip) or "truncated" (half a gzip body); None lets one pass.
+that is not gzip) or "truncated" (half a gzip body); None lets one pass.  A
+(substring, fault) pair waits for the next request whose path holds the
+substring, e.g. ("t.mbox.gz", 500) fails the next thread fetch.
 """
 
 from __future__ import annotations
@@ -110,6 +112,7 @@ def mboxrd(raws: list[bytes]) -> bytes:
 def make_handler(archive: Archive):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as separate writes
 
         def log_message(self, *args):  # keep test output quiet
             pass
@@ -117,7 +120,15 @@ def make_handler(archive: Archive):
         def _fault(self) -> bool:
             with archive.lock:
                 archive.requests.append((self.command, self.path))
-                fault = archive.faults.pop(0) if archive.faults else None
+                fault = None
+                for i, item in enumerate(archive.faults):
+                    if isinstance(item, tuple):  # (path substring, fault)
+                        if item[0] in self.path:
+                            fault = archive.faults.pop(i)[1]
+                            break
+                    else:
+                        fault = archive.faults.pop(i)
+                        break
             if fault is None:
                 return False
             if fault == "hang":

@@ -465,7 +465,7 @@ def test_killed_while_posting_then_rerun_delivers_each_reply_once(tmp_path, lore
 def test_thread_fetch_error_keeps_the_series_for_the_next_run(tmp_path, lore, smtp):
     lore.archive.add_mbox(flagged("s1"), LIST, received=NOW - 600)
     cfg = make_config(tmp_path, lore, smtp)
-    lore.archive.faults.extend([None, 500])  # the search works, the thread fetch fails
+    lore.archive.faults.append(("t.mbox.gz", 500))  # the searches work, the thread fetch fails
     first = watch.run(cfg, now=NOW)
     assert (first.pending, first.reviewed, first.exit_status) == (1, 0, 3)
     assert "Server returned an error: 500" in first.problems[0]
@@ -477,7 +477,7 @@ def test_thread_that_vanished_is_skipped_after_three_tries(tmp_path, lore):
     lore.archive.add_mbox(flagged("s1"), LIST, received=NOW - 600)
     cfg = make_config(tmp_path, lore)
     for n in range(3):
-        lore.archive.faults.extend([None, 404])
+        lore.archive.faults.append(("t.mbox.gz", 404))
         summary = watch.run(cfg, now=NOW + n)
         assert summary.exit_status == 0
     assert (summary.skipped, summary.pending) == (1, 0)
