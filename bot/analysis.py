@@ -58,7 +58,8 @@ class FileAnalysis:
         if not view.path.endswith(C_SUFFIXES) or view.diff.status == "binary":
             return None
         if view.post is not None:
-            return cls(view.path, csource.parse(view.post, view.path), True, view.diff)
+            return cls(view.path, csource.parse(view.post, view.path, view.pre or None), True,
+                       view.diff)
         text = hunk_text(view.diff)
         return cls(view.path, csource.parse(text, view.path), False, view.diff) if text else None
 

@@ -142,7 +142,9 @@ def declarator_name(node) -> str | None:
 class CFile:
     """One C source text, parsed once."""
 
-    def __init__(self, text: str, path: str = "") -> None:
+    def __init__(self, text: str, path: str = "", base: CFile | None = None) -> None:
+        """Parse *text*; with *base* (the same file before a small change), only
+        the changed region is parsed again (tree-sitter's incremental parsing)."""
         self.path = path
         self.text = text
         blanked, spans = blank_attributes(text)
@@ -153,22 +155,29 @@ class CFile:
             for s, e, n in spans
         ] if not text.isascii() else spans
         parser, self._lang = _parser()
-        self.tree = parser.parse(self._bytes)
+        old = _edited_copy(base.tree, base._bytes, self._bytes) if base is not None else None
+        self.tree = parser.parse(self._bytes, old) if old is not None else parser.parse(self._bytes)
         self.lines = text.split("\n")
         self.functions = self._functions()
 
     # -- queries ------------------------------------------------------------
-    def _captures(self, query: str) -> dict[str, list]:
+    def _captures(self, query: str, node=None, rows: tuple[int, int] | None = None) -> dict:
+        """Captures of *query* in *node* (the whole file), or in rows [a, b)."""
         import tree_sitter as ts
 
-        return ts.QueryCursor(_query(self._lang, query)).captures(self.tree.root_node)
+        cursor = ts.QueryCursor(_query(self._lang, query))
+        if rows is not None:
+            cursor.set_point_range((rows[0], 0), (rows[1], 0))
+        return cursor.captures(node if node is not None else self.tree.root_node)
 
     def _attrs_between(self, start: int, end: int) -> frozenset[str]:
         return frozenset(n for s, _e, n in self._byte_spans if start <= s < end)
 
     def _functions(self) -> list[Function]:
         out = []
-        for node in self._captures("(function_definition) @f").get("f", []):
+        for node in _top_level(self.tree.root_node):
+            if node.type != "function_definition":
+                continue
             decl = node.child_by_field_name("declarator")
             body = node.child_by_field_name("body")
             name = declarator_name(decl)
@@ -201,20 +210,37 @@ class CFile:
     @functools.cached_property
     def _calls(self) -> list[tuple[str, list, int]]:
         """(callee, argument nodes, line) for every call with a plain name."""
+        return self._calls_in(self.tree.root_node)
+
+    def _top_level_calls(self, marker: bytes) -> list[tuple[str, list, int]]:
+        """Calls outside functions, in top-level nodes whose text holds *marker*."""
         calls = []
-        caps = self._captures("(call_expression function: (identifier) @fn) @call")
-        for node in caps.get("call", []):
-            fn = node.child_by_field_name("function")
-            args = node.child_by_field_name("arguments")
+        for node in _top_level(self.tree.root_node):
+            if node.type == "function_definition" or \
+                    marker not in self._bytes[node.start_byte:node.end_byte]:
+                continue
+            calls.extend(self._calls_in(node))
+        return calls
+
+    def _calls_in(self, node) -> list[tuple[str, list, int]]:
+        calls = []
+        caps = self._captures("(call_expression function: (identifier) @fn) @call", node)
+        for call in caps.get("call", []):
+            fn = call.child_by_field_name("function")
+            args = call.child_by_field_name("arguments")
             if fn is None or args is None or fn.type != "identifier":
                 continue
             calls.append((_text(fn), [c for c in args.named_children
-                                      if c.type != "comment"], node.start_point.row + 1))
+                                      if c.type != "comment"], call.start_point.row + 1))
         return calls
 
     def module_params(self) -> list[ModuleParam]:
+        return list(self._module_params)
+
+    @functools.cached_property
+    def _module_params(self) -> list[ModuleParam]:
         params = []
-        for callee, args, line in self._calls:
+        for callee, args, line in self._top_level_calls(b"param"):
             spec = PARAM_MACROS.get(callee)
             if spec is None or len(args) <= max(spec):
                 continue
@@ -232,8 +258,9 @@ class CFile:
 
     @functools.cached_property
     def _exported(self) -> frozenset[str]:
-        return frozenset({_text(args[0]) for callee, args, _l in self._calls
-                if callee.startswith("EXPORT_SYMBOL") and args})
+        return frozenset({_text(args[0]) for callee, args, _l
+                          in self._top_level_calls(b"EXPORT_SYMBOL")
+                          if callee.startswith("EXPORT_SYMBOL") and args})
 
     def exported(self) -> frozenset[str]:
         return self._exported
@@ -323,19 +350,27 @@ class CFile:
                     is_extern="extern" in storage, is_static="static" in storage)
 
     # -- writes -----------------------------------------------------------
-    def writes(self, names: set[str] | None) -> list[Write]:
-        """Every write to a global in *names* (all globals when None).
+    def writes(self, names: set[str] | None, lines=None) -> list[Write]:
+        """Every write to a global in *names* (all globals when None), in the
+        whole file or, when *lines* is given, in statements starting on them.
 
         Writes to locals, parameters and struct members are not included.
         """
+        if lines is not None:
+            found = [w for start, end in _runs(lines) for w in self._writes_in((start - 1, end))
+                     if w.line in lines]
+            return [w for w in found if names is None or w.var in names]
         if names is None:
             return list(self._all_writes)
         return [w for w in self._all_writes if w.var in names]
 
     @functools.cached_property
     def _all_writes(self) -> list[Write]:
+        return self._writes_in(None)
+
+    def _writes_in(self, rows: tuple[int, int] | None) -> list[Write]:
         out = []
-        for node, target in self._write_targets():
+        for node, target in self._write_targets(rows):
             name = _text(target)
             if self._shadowed(target, name):
                 continue
@@ -350,11 +385,12 @@ class CFile:
         out.sort(key=lambda w: w.start_byte)
         return out
 
-    def _write_targets(self):
+    def _write_targets(self, rows: tuple[int, int] | None = None):
         caps = self._captures(
             "(assignment_expression left: (_) @lhs) @assign "
             "(update_expression argument: (_) @arg) @update "
-            "(call_expression function: (identifier) @fn arguments: (argument_list . (_) @first)) @call")
+            "(call_expression function: (identifier) @fn arguments: (argument_list . (_) @first)) @call",
+            rows=rows)
         for node in caps.get("assign", []):
             target = _base_identifier(node.child_by_field_name("left"))
             if target is not None:
@@ -388,6 +424,66 @@ class CFile:
                         return True
             node = node.parent
         return False
+
+
+_CONTAINERS = frozenset({"preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif",
+                         "preproc_elifdef", "ERROR", "linkage_specification",
+                         "declaration_list"})
+
+
+def _top_level(node):
+    """The file-scope nodes, looking inside #if blocks and parse errors."""
+    for child in node.named_children:
+        if child.type in _CONTAINERS:
+            yield from _top_level(child)
+        else:
+            yield child
+
+
+def _runs(lines) -> list[tuple[int, int]]:
+    """Consecutive line numbers as (first, last + 1) runs."""
+    runs: list[list[int]] = []
+    for line in sorted(lines):
+        if runs and line == runs[-1][1]:
+            runs[-1][1] = line + 1
+        else:
+            runs.append([line, line + 1])
+    return [(a, b) for a, b in runs]
+
+
+def _edited_copy(tree, old: bytes, new: bytes):
+    """A copy of *tree* (parsed from *old*) told where *new* differs, for
+    tree-sitter's incremental parse; None when the texts are the same."""
+    if old == new:
+        return None
+    a, b = memoryview(old), memoryview(new)
+    shortest = min(len(old), len(new))
+    lo, hi = 0, shortest  # the common prefix is lo bytes long
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    prefix = lo
+    lo, hi = 0, shortest - prefix  # the common suffix, not overlapping the prefix
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[len(old) - mid:] == b[len(new) - mid:]:
+            lo = mid
+        else:
+            hi = mid - 1
+    old_end, new_end = len(old) - lo, len(new) - lo
+
+    def point(data: bytes, offset: int) -> tuple[int, int]:
+        row = data.count(b"\n", 0, offset)
+        return row, offset - (data.rfind(b"\n", 0, offset) + 1)
+
+    copy = tree.copy()
+    copy.edit(start_byte=prefix, old_end_byte=old_end, new_end_byte=new_end,
+              start_point=point(old, prefix), old_end_point=point(old, old_end),
+              new_end_point=point(new, new_end))
+    return copy
 
 
 @functools.cache
@@ -456,9 +552,15 @@ def _statement_text(node) -> str:
     return " ".join(_text(node).split())
 
 
-@functools.lru_cache(maxsize=256)
-def parse(text: str, path: str = "") -> CFile:
-    """Parse *text* once; repeated calls with the same text share the result."""
+@functools.lru_cache(maxsize=32)
+def parse(text: str, path: str = "", base: str | None = None) -> CFile:
+    """Parse *text* once; repeated calls with the same text share the result.
+
+    *base* is the text *text* was made from (a patch's pre-image): its parse,
+    cached across patches of the same file, makes this one incremental.
+    """
+    if base is not None and base != text:
+        return CFile(text, path, parse(base, path))
     return CFile(text, path)
 
 

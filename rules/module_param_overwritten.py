@@ -145,9 +145,7 @@ def _other_files(change, fa: FileAnalysis, var: str, options):
 def _added_writes(change, view, fa: FileAnalysis, options) -> list[Finding]:
     out = []
     decls: dict[str, _Decl | None] = {}
-    for write in fa.cfile.writes(None):
-        if write.line not in view.added:
-            continue
+    for write in fa.cfile.writes(None, lines=view.added):
         func = write.function or fa.function_at(write.line)
         if func is None or write.var in func.params:
             continue
@@ -181,7 +179,7 @@ def _restored(fa: FileAnalysis, decl: _Decl, write, func) -> bool:
         if earlier.start_byte > write.start_byte:
             break
         same_func = earlier.function is not None and earlier.function.name == func.name
-        if (same_func or earlier is write) and earlier.value in snaps:
+        if (same_func or earlier.start_byte == write.start_byte) and earlier.value in snaps:
             return True
     return False
 
@@ -189,12 +187,15 @@ def _restored(fa: FileAnalysis, decl: _Decl, write, func) -> bool:
 # -- an added module_param*() for a variable already overwritten -------------------
 
 def _added_declarations(change, view, fa: FileAnalysis) -> list[Finding]:
+    added = [p for p in fa.cfile.module_params() if p.line in view.added]
+    if not added:
+        return []
     before = set()
     if view.pre:
         before = {p.var for p in csource.parse(view.pre, view.path).module_params()}
     out = []
-    for param in fa.cfile.module_params():
-        if param.line not in view.added or param.var in before:
+    for param in added:
+        if param.var in before:
             continue
         decl = _Decl(param, fa.path, fa.cfile)
         for write in fa.cfile.writes({param.var}):

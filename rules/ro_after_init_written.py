@@ -82,9 +82,7 @@ def _declared(change, fa: FileAnalysis, name: str):
 
 def _added_writes(change, view, fa: FileAnalysis) -> list[Finding]:
     out = []
-    for write in fa.cfile.writes(None):
-        if write.line not in view.added:
-            continue
+    for write in fa.cfile.writes(None, lines=view.added):
         func = write.function or fa.function_at(write.line)
         if func is None or write.var in func.params:
             continue
@@ -100,12 +98,15 @@ def _added_writes(change, view, fa: FileAnalysis) -> list[Finding]:
 
 
 def _added_attribute(change, view, fa: FileAnalysis) -> list[Finding]:
+    guarded = [v for v in fa.cfile.variables().values() if _guard(v) and v.line in view.added]
+    if not guarded:
+        return []
     before = csource.parse(view.pre, view.path).variables() if view.pre else {}
     out = []
-    for var in fa.cfile.variables().values():
+    for var in guarded:
         guard = _guard(var)
         old = before.get(var.name)
-        if not guard or var.line not in view.added or (old is not None and _guard(old)):
+        if old is not None and _guard(old):
             continue
         for write in fa.cfile.writes({var.name}):
             func = write.function
