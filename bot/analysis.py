@@ -198,7 +198,7 @@ def snapshot_vars(cfiles: list[CFile], var: str) -> set[str]:
     """Variables that an __init function sets from *var* (`snap = var;`)."""
     snaps = set()
     for cfile in cfiles:
-        for write in cfile.writes(None):
-            if write.value == var and write.function is not None and write.function.is_init:
+        for write in cfile.writes_in_init():
+            if write.value == var:
                 snaps.add(write.var)
     return snaps

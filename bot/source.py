@@ -14,6 +14,7 @@ rule reviewing patch k sees the files as patches 1..k leave them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -58,23 +59,14 @@ class TreeSource:
         else:
             self.description = "kernel tree (working-tree files)"
 
-    def _git(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            ["git", "-C", str(self.root), *args], capture_output=True, timeout=60
-        )
-
     def _has_commit(self, commit: str) -> bool:
         if not self.is_git:
             return False
-        try:
-            return self._git("cat-file", "-e", f"{commit}^{{commit}}").returncode == 0
-        except (OSError, subprocess.SubprocessError):
-            return False
+        return _git_has_commit(str(self.root), commit)
 
     def read(self, path: str) -> str | None:
         if self.commit:
-            proc = self._git("show", f"{self.commit}:{path}")
-            return proc.stdout.decode("utf-8", "replace") if proc.returncode == 0 else None
+            return _git_read(str(self.root), self.commit, path)
         full = (self.root / path).resolve()
         if self.root.resolve() not in full.parents or not full.is_file():
             return None
@@ -82,12 +74,10 @@ class TreeSource:
 
     def files_mentioning(self, word: str, suffixes: tuple[str, ...]) -> list[str]:
         """Paths (relative to the tree) of files holding *word* as a word."""
+        if self.is_git and self.commit:
+            return list(_git_grep(str(self.root), self.commit, word, suffixes))
         if self.is_git:
-            spec = [f"*{s}" for s in suffixes]
-            rev = [self.commit] if self.commit else []
-            proc = self._git("grep", "-l", "-w", "-F", "-e", word, *rev, "--", *spec)
-            out = proc.stdout.decode("utf-8", "replace").splitlines()
-            return [p.split(":", 1)[1] if self.commit else p for p in out]
+            return list(_git_grep(str(self.root), None, word, suffixes))
         found: list[str] = []
         seen = 0
         for dirpath, _dirs, names in os.walk(self.root):
@@ -100,6 +90,46 @@ class TreeSource:
                     if word.encode() in full.read_bytes():
                         found.append(str(full.relative_to(self.root)))
         return found
+
+
+# What a commit holds never changes: reads and searches at a base-commit are
+# cached for the life of the process (a watch run, a benchmark), bounded.
+
+def _git(root: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", "-C", root, *args], capture_output=True, timeout=60)
+
+
+@functools.lru_cache(maxsize=64)
+def _git_has_commit(root: str, commit: str) -> bool:
+    try:
+        return _git(root, "cat-file", "-e", f"{commit}^{{commit}}").returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+@functools.lru_cache(maxsize=128)
+def _git_read(root: str, commit: str, path: str) -> str | None:
+    proc = _git(root, "show", f"{commit}:{path}")
+    return proc.stdout.decode("utf-8", "replace") if proc.returncode == 0 else None
+
+
+def _git_grep(root: str, commit: str | None, word: str, suffixes: tuple[str, ...]):
+    if commit is None:  # the working tree may change: not cached
+        return _grep(root, None, word, suffixes)
+    return _grep_at_commit(root, commit, word, suffixes)
+
+
+@functools.lru_cache(maxsize=1024)
+def _grep_at_commit(root: str, commit: str, word: str, suffixes: tuple[str, ...]):
+    return _grep(root, commit, word, suffixes)
+
+
+def _grep(root: str, commit: str | None, word: str, suffixes: tuple[str, ...]) -> tuple:
+    spec = [f"*{s}" for s in suffixes]
+    rev = [commit] if commit else []
+    proc = _git(root, "grep", "-l", "-w", "-F", "-e", word, *rev, "--", *spec)
+    out = proc.stdout.decode("utf-8", "replace").splitlines()
+    return tuple(p.split(":", 1)[1] if commit else p for p in out)
 
 
 class WebSource:
