@@ -15,8 +15,10 @@ point at a function.  All line numbers are 1-based.
 
 from __future__ import annotations
 
+import collections
 import functools
 import re
+import threading
 from dataclasses import dataclass
 
 ATTRIBUTES = (
@@ -35,7 +37,9 @@ _WITH_ARGS = (
 )
 _ATTR_RE = re.compile(
     r"\b(?P<word>" + "|".join(ATTRIBUTES) + r")\b"
-    r"|\b(?P<call>" + "|".join(_WITH_ARGS) + r")\s*(?P<args>\((?:[^()]|\([^()]*\))*\))"
+    # arguments nest up to three parentheses deep: __attribute__((section(".x")))
+    r"|\b(?P<call>" + "|".join(_WITH_ARGS) + r")\s*"
+    r"(?P<args>\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\))"
 )
 _ATTRIBUTE_SET = frozenset(ATTRIBUTES + _WITH_ARGS)
 # a pattern that starts with a literal is fast; one that starts with \b is not
@@ -658,16 +662,31 @@ def _statement_text(node) -> str:
     return " ".join(_text(node).split())
 
 
-@functools.lru_cache(maxsize=32)
+_PARSED: collections.OrderedDict[tuple[str, str], CFile] = collections.OrderedDict()
+PARSE_CACHE_SIZE = 32  # files; a watch run or a long series keeps reusing a few
+_PARSED_LOCK = threading.Lock()
+
+
 def parse(text: str, path: str = "", base: str | None = None) -> CFile:
     """Parse *text* once; repeated calls with the same text share the result.
 
-    *base* is the text *text* was made from (a patch's pre-image): its parse,
-    cached across patches of the same file, makes this one incremental.
+    *base* is the text *text* was made from (a patch's pre-image, often the
+    previous patch's post-image): its parse, when cached, makes this one
+    incremental.
     """
-    if base is not None and base != text:
-        return CFile(text, path, parse(base, path))
-    return CFile(text, path)
+    key = (text, path)
+    with _PARSED_LOCK:  # a rule that overran its budget may still be parsing
+        cfile = _PARSED.get(key)
+        if cfile is not None:
+            _PARSED.move_to_end(key)
+            return cfile
+    base_file = parse(base, path) if base is not None and base != text else None
+    cfile = CFile(text, path, base_file)
+    with _PARSED_LOCK:
+        _PARSED[key] = cfile
+        while len(_PARSED) > PARSE_CACHE_SIZE:
+            _PARSED.popitem(last=False)
+    return cfile
 
 
 def parse_signature(section: str) -> Function | None:
