@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import workload  # noqa: E402
+import workload
 
 TARGETS = {
     "cold_wall": 0.25, "cold_rss_mb": 60, "tree_rate": 100, "hunks_rate": 300,
@@ -146,7 +146,7 @@ def throughput(corpus: Path, tree: Path | None) -> dict:
     cmd = [sys.executable, __file__, "--worker", "throughput", "--dir", str(corpus)]
     if tree is not None:
         cmd += ["--tree", str(tree)]
-    wall, rss, code, out = run_measured(cmd)
+    wall, _rss, code, out = run_measured(cmd)
     if code != 0:
         raise SystemExit(f"throughput worker failed (exit {code})")
     result = json.loads(out.decode().strip().splitlines()[-1])

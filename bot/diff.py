@@ -83,7 +83,7 @@ class FileDiff:
         return None
 
 
-_HAS_DIFF = re.compile(r"^diff --git |^(?:--- |Index: )\S.*\n(?:.*\n){0,3}?\+\+\+ \S", re.M)
+_HAS_DIFF = re.compile(r"^diff --git |^(?:--- |Index: )\S.*\n(?:.*\n){0,3}?\+\+\+ \S", re.MULTILINE)
 
 
 def has_diff(text: str) -> bool:

@@ -30,9 +30,9 @@ from bot.diff import has_diff
 from bot.errors import SeriesError
 from bot.series import Message, Series, decoded_header, make_message, make_patch
 
-_REPLY = re.compile(r"^\s*(?:re|aw|sv|fwd?)\s*:", re.I)
+_REPLY = re.compile(r"^\s*(?:re|aw|sv|fwd?)\s*:", re.IGNORECASE)
 _BRACKETS = re.compile(r"^\s*\[([^\]]*)\]\s*")
-_BASE_COMMIT = re.compile(r"^base-commit: *([0-9a-f]{7,64})\s*$", re.M)
+_BASE_COMMIT = re.compile(r"^base-commit: *([0-9a-f]{7,64})\s*$", re.MULTILINE)
 
 
 @dataclass
@@ -74,8 +74,7 @@ def payload(msg: EmailMessage) -> str:
     body = None
     for part in msg.walk():
         ctype = part.get_content_type()
-        if not (ctype.endswith("/plain") or ctype.endswith("/x-patch")
-                or ctype.endswith("/x-diff")):
+        if not ctype.endswith(("/plain", "/x-patch", "/x-diff")):
             continue
         raw = part.get_payload(decode=True)
         if not isinstance(raw, bytes):
@@ -162,7 +161,7 @@ def _record(p: _Parsed, counter: int, expected: int, patch: bool = False):
     try:
         date = email.utils.parsedate_to_datetime(str(p.msg.get("Date", "")))
     except (TypeError, ValueError, IndexError):
-        date = datetime.datetime.now(datetime.timezone.utc)
+        date = datetime.datetime.now(datetime.UTC)
     refs = re.findall(r"<([^<>\s]+)>", " ".join(
         str(p.msg.get(h, "")) for h in ("References", "In-Reply-To")))
     fields = {"msgid": p.msgid, "subject": p.subject, "counter": counter, "expected": expected,

@@ -20,8 +20,9 @@ POLICY = email.policy.EmailPolicy(utf8=True, cte_type="8bit", max_line_length=No
 # "From <who> <asctime date>", as git, public-inbox and mail tools write it; a
 # body line of that exact shape would have been escaped as ">From "
 _ENVELOPE = re.compile(
-    rb"^From \S+ +[A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d \d{4}[ \t]*\r?$", re.M)
-_ESCAPED_FROM = re.compile(rb"^>(>*From )", re.M)
+    rb"^From \S+ +[A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d \d{4}[ \t]*\r?$",
+    re.MULTILINE)
+_ESCAPED_FROM = re.compile(rb"^>(>*From )", re.MULTILINE)
 
 
 def split(data: bytes) -> list[bytes]:

@@ -108,7 +108,7 @@ def _one_line_header(name: str, value: str) -> str:
     if name.lower() in ("from", "reply-to", "x-original-from"):
         # one mailbox: the address is the last <...>; everything before it is
         # the name, quoted, so "Name\r\nBcc: x" stays a name, never an address
-        match = re.match(r"^(.*?)\s*<([^<>\s]+@[^<>\s]+)>\s*$", value, re.S)
+        match = re.match(r"^(.*?)\s*<([^<>\s]+@[^<>\s]+)>\s*$", value, re.DOTALL)
         if match:
             return email.utils.formataddr((_one_line(decoded_header(match.group(1))),
                                            match.group(2)))

@@ -30,8 +30,14 @@ from pathlib import Path
 
 from bot import outbox
 from bot.config import Config
-from bot.errors import (ConfigError, FetchError, NotFoundError, ReviewBotError, SeriesError,
-                        TooLargeError)
+from bot.errors import (
+    ConfigError,
+    FetchError,
+    NotFoundError,
+    ReviewBotError,
+    SeriesError,
+    TooLargeError,
+)
 from bot.incoming import Incoming, classify
 from bot.state import State
 
@@ -384,7 +390,7 @@ def _review_one(state: State, cfg: Config, lore, row, now: float, summary: Summa
         summary.failed += 1
         summary.problems.append(f"{label}: {ex}")
         return
-    except Exception as ex:  # noqa: BLE001 - one bad series must not stop the watcher
+    except Exception as ex:  # one bad series must not stop the watcher
         log.debug("%s: internal error", label, exc_info=True)
         _finish(state, row, "failed", f"internal error: {type(ex).__name__}: {ex}")
         summary.failed += 1

@@ -53,6 +53,14 @@ def lore():
         yield server
 
 
+@pytest.fixture
+def smtp():
+    from tests.smtpserver import SmtpServer
+
+    with SmtpServer() as server:
+        yield server
+
+
 def write_config(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path

@@ -21,7 +21,7 @@ from bot.cli import main
 from tests.conftest import ROOT
 from tests.mailgen import flagged
 from tests.smtpserver import free_port
-from tests.test_watch import LIST, NOW, db, make_config, outbox_rows, smtp  # noqa: F401
+from tests.test_watch import LIST, NOW, db, make_config, outbox_rows
 
 
 def _run_cli(cfg_path, extra_env=None, preexec=None) -> subprocess.CompletedProcess:
@@ -159,7 +159,6 @@ def test_sigterm_is_reported_in_one_line(tmp_path, lore):
 
 
 def test_disk_full_is_a_clear_error_and_the_database_survives(tmp_path, lore, smtp):
-    now = time.time()
     cfg = make_config(tmp_path, lore, smtp)
     assert _run_cli(cfg.path).returncode == 0  # creates the database
     for n in range(12):  # arrived after the first run's search began

@@ -27,12 +27,6 @@ LIST = "frobnic"
 BOT = "bot@example.net"
 
 
-@pytest.fixture
-def smtp():
-    with SmtpServer() as server:
-        yield server
-
-
 def make_config(tmp_path, lore, smtp=None, extra: str = "", post: str = "") -> config.Config:
     mode = ""
     if smtp is not None:
