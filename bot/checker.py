@@ -27,7 +27,7 @@ def lore_for(cfg: Config, server: str | None = None):
 
 def load_messages(target: inputs.Target, cfg: Config):
     if target.is_local:
-        data = inputs.read_local(target)
+        data = inputs.read_local(target, int(cfg.get("lore", "max_thread_mb") * 1024 * 1024))
         name = "stdin" if target.kind == "stdin" else target.value
         return inputs.messages_from_bytes(data, name)
     return lore_for(cfg, target.server).fetch_thread(target.value)

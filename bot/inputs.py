@@ -63,14 +63,20 @@ def _parse_url(url: str) -> Target:
     raise InputError(f"{url}: no message-id in this URL (expected .../<list>/<msgid>/)")
 
 
-def read_local(target: Target) -> bytes:
-    """The bytes of a local file or of stdin."""
+def read_local(target: Target, limit: int | None = None) -> bytes:
+    """The bytes of a local file or of stdin, refused above *limit* bytes."""
     try:
         if target.kind == "stdin":
-            return sys.stdin.buffer.read()
-        return Path(target.value).read_bytes()
+            data = sys.stdin.buffer.read(limit + 1 if limit is not None else -1)
+        else:
+            with open(target.value, "rb") as fh:
+                data = fh.read(limit + 1 if limit is not None else -1)
     except OSError as ex:
         raise InputError(f"cannot read {target.value}: {ex.strerror or ex}") from None
+    if limit is not None and len(data) > limit:
+        raise InputError(f"{target.value}: larger than {limit // (1024 * 1024)} MB, the "
+                         "[lore] max_thread_mb limit")
+    return data
 
 
 def messages_from_bytes(data: bytes, name: str) -> list[EmailMessage]:

@@ -261,3 +261,11 @@ def test_template_that_fails_to_render_is_a_config_error(tmp_path, capsys):
     assert main(["-c", str(path), "check", str(EXAMPLE)]) == 2
     err = capsys.readouterr().err
     assert "template reply.txt.j2 failed to render" in err and "no_such_field" in err
+
+
+def test_local_file_above_the_size_cap_is_refused(tmp_path, capsys):
+    path = tmp_path / "big.mbox"
+    path.write_bytes(corpus.huge_patch(megabytes=2))
+    config_path = write_config(tmp_path / "c.toml", "[lore]\nmax_thread_mb = 1\n")
+    assert main(["-c", str(config_path), "check", str(path)]) == 2
+    assert "larger than 1 MB, the [lore] max_thread_mb limit" in capsys.readouterr().err
