@@ -67,6 +67,7 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "security": ((str,), "starttls"),
         "user": ((str,), ""),
         "password_env": ((str,), "REVIEWBOT_SMTP_PASSWORD"),
+        "ca_file": ((str,), ""),
         "timeout": ((int, float), 60),
     },
     "state": {

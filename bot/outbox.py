@@ -289,13 +289,13 @@ class _Smtp:
         user = self.cfg.get("smtp", "user")
         try:
             if security == "ssl":
-                conn = smtplib.SMTP_SSL(host, port, timeout=timeout,
-                                        context=ssl.create_default_context())
+                conn = smtplib.SMTP_SSL(host, port, timeout=timeout, context=self._tls())
+                conn.ehlo()
             else:
                 conn = smtplib.SMTP(host, port, timeout=timeout)
                 conn.ehlo()
                 if security == "starttls":
-                    conn.starttls(context=ssl.create_default_context())
+                    conn.starttls(context=self._tls())
                     conn.ehlo()
             if user:
                 conn.login(user, smtp_password(self.cfg))
@@ -307,6 +307,14 @@ class _Smtp:
         except (smtplib.SMTPException, OSError, ssl.SSLError) as ex:
             raise _Temporary(f"cannot talk to SMTP server {host}:{port}: {_describe(ex)}") from None
         return conn
+
+    def _tls(self) -> ssl.SSLContext:
+        ca_file = self.cfg.get("smtp", "ca_file")
+        try:
+            return ssl.create_default_context(cafile=ca_file or None)
+        except (OSError, ssl.SSLError) as ex:
+            raise PostError(f"[smtp] ca_file {ca_file}: {getattr(ex, 'strerror', None) or ex}") \
+                from None
 
     def send(self, row, mark_sending) -> None:
         rcpts = [r.strip() for r in row["recipients"].split(",") if r.strip()]

@@ -53,7 +53,10 @@ class SmtpServer:
     """With *login* = (user, password) the server requires AUTH (over plain
     TCP: these tests have no certificates) and records who logged in."""
 
-    def __init__(self, login: tuple[str, str] | None = None) -> None:
+    def __init__(self, login: tuple[str, str] | None = None, tls: str | None = None,
+                 cert: tuple[str, str] | None = None) -> None:
+        """*tls*: "starttls" (required) or "ssl" (implicit TLS), with *cert*
+        = (certificate file, key file)."""
         self.recorder = Recorder()
         self.port = free_port()
         self.logins: list[str] = []
@@ -61,6 +64,15 @@ class SmtpServer:
         if login is not None:
             kwargs = {"authenticator": self._authenticator(login), "auth_required": True,
                       "auth_require_tls": False}
+        if tls is not None:
+            import ssl
+
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*cert)
+            if tls == "starttls":
+                kwargs.update(tls_context=context, require_starttls=True)
+            else:
+                kwargs.update(ssl_context=context)
         self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port,
                                      **kwargs)
 

@@ -5,6 +5,7 @@ that raise or hang.  Everything runs against real servers on 127.0.0.1."""
 from __future__ import annotations
 
 import os
+import shutil
 import resource
 import signal
 import sqlite3
@@ -282,3 +283,31 @@ def test_failing_and_slow_rules_are_reported_not_mailed(tmp_path, lore, smtp, br
     body = reply.get_content()
     assert "This overwrites enable_turbo" in body
     assert "boom on purpose" not in body and "ran longer" not in body
+
+
+# -- TLS ----------------------------------------------------------------------
+
+@pytest.fixture
+def certificate(tmp_path):
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl program is not installed (needed to make a test certificate)")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    return str(cert), str(key)
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_tls_with_the_relay_s_own_ca(tmp_path, lore, certificate, security):
+    from tests.smtpserver import SmtpServer
+
+    lore.archive.add_mbox(flagged("s1"), LIST, received=NOW - 600)
+    with SmtpServer(tls=security, cert=certificate) as server:
+        cfg = make_config(tmp_path, lore, server).with_value("smtp", "security", security)
+        refused = watch.run(cfg, now=NOW)  # the system's CAs do not know this certificate
+        assert refused.delivery.retry == 1
+        assert "CERTIFICATE_VERIFY_FAILED" in refused.problems[0]
+        cfg = cfg.with_value("smtp", "ca_file", certificate[0])
+        assert watch.run(cfg, now=NOW + 60).delivery.sent == 1
+        assert len(server.recorder.received) == 1
