@@ -88,10 +88,6 @@ for line in sys.stdin:
 SPAWNER: Spawner | None = None
 
 
-def run_measured(cmd: list[str], *, env=None) -> tuple[float, float, int, bytes]:
-    return SPAWNER.run(cmd, env)
-
-
 def reviewbot_command() -> list[str]:
     script = Path(sys.executable).with_name("reviewbot")
     return [str(script)] if script.exists() else [sys.executable, "-m", "bot"]
@@ -109,7 +105,7 @@ def sample() -> tuple[str, Path, Path]:
 def bench_cold(runs: int) -> dict:
     name, patch, tree = sample()
     cmd = reviewbot_command() + ["check", str(patch), "--tree", str(tree), "--format", "json"]
-    results = [run_measured(cmd) for _ in range(runs)]
+    results = [SPAWNER.run(cmd) for _ in range(runs)]
     codes = {r[2] for r in results}
     return {"sample": name, "runs": runs, "wall": statistics.median(r[0] for r in results),
             "rss_mb": statistics.median(r[1] for r in results), "exit": sorted(codes)}
@@ -146,7 +142,7 @@ def throughput(corpus: Path, tree: Path | None) -> dict:
     cmd = [sys.executable, __file__, "--worker", "throughput", "--dir", str(corpus)]
     if tree is not None:
         cmd += ["--tree", str(tree)]
-    wall, _rss, code, out = run_measured(cmd)
+    wall, _rss, code, out = SPAWNER.run(cmd)
     if code != 0:
         raise SystemExit(f"throughput worker failed (exit {code})")
     result = json.loads(out.decode().strip().splitlines()[-1])
@@ -238,9 +234,9 @@ max_per_hour = 100000
         env = {**os.environ, "XDG_CACHE_HOME": str(scratch / "xdg-cache"),
                "GIT_CONFIG_GLOBAL": os.devnull}
         cmd = reviewbot_command() + ["-c", str(cfg), "watch"]
-        wall, rss, code, out = run_measured(cmd, env=env)
+        wall, rss, code, out = SPAWNER.run(cmd, env=env)
         requests = len(lore.archive.requests)
-        wall2, rss2, code2, out2 = run_measured(cmd, env=env)
+        wall2, rss2, code2, out2 = SPAWNER.run(cmd, env=env)
         requests2 = len(lore.archive.requests) - requests
     searches = sum(1 for m, _p in lore.archive.requests[:requests] if m == "POST")
     return {**counts, "series": series, "wall": wall, "rss_mb": rss, "exit": code,
@@ -256,7 +252,7 @@ max_per_hour = 100000
 
 def bench_checkpatch(script: str, single: Path, corpus: Path, runs: int) -> dict:
     base = ["perl", script, "--no-tree", "--terse", "--quiet"]
-    one = [run_measured(base + [str(single)]) for _ in range(runs)]
+    one = [SPAWNER.run(base + [str(single)]) for _ in range(runs)]
     files = sorted(str(p) for p in corpus.glob("*.mbox"))
     started = time.perf_counter()
     for chunk in range(0, len(files), 200):

@@ -18,6 +18,7 @@ A series is a chain of such edits, each on top of the one before.
 from __future__ import annotations
 
 import random
+import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,8 +110,6 @@ def edit(text: str, path: str, kind: str, rng: random.Random, n: int) -> str | N
         lines.insert(line, f"module_param({name}, int, 0444);")
     elif kind == "rename" and f.statics:
         _line, name = rng.choice(f.statics)
-        import re
-
         word = re.compile(rf"\b{re.escape(name)}\b")
         lines = [word.sub(f"{name}_{n}", x) for x in lines]
     else:

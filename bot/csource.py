@@ -258,11 +258,6 @@ class CFile:
                 return func
         return None
 
-    @functools.cached_property
-    def _calls(self) -> list[tuple[str, list, int]]:
-        """(callee, argument nodes, line) for every call with a plain name."""
-        return self._calls_in(self.tree.root_node)
-
     def _top_level_calls(self, marker: bytes) -> list[tuple[str, list, int]]:
         """Calls outside functions, in top-level nodes whose text holds *marker*."""
         calls = []
@@ -371,26 +366,19 @@ class CFile:
         return [(callee, func) for _b, callee, func in sorted(out, key=lambda o: o[0])]
 
     @functools.cached_property
-    def _initializer_pairs(self) -> list[tuple[str, str, str, int]]:
-        """(struct variable, field, identifier value, line) of designated initializers."""
+    def _initializer_pairs(self) -> list[tuple[str, str, str]]:
+        """(struct variable, field, identifier value) of designated initializers."""
         out = []
         import tree_sitter as ts
 
         query = _query(self._lang, "(init_declarator declarator: (_) @decl "
                                    "value: (initializer_list) @init)")
         for _idx, match in ts.QueryCursor(query).matches(self.tree.root_node):
-            decl, init = match["decl"][0], match["init"][0]
-            owner = declarator_name(decl) or ""
-            for pair in init.named_children:
-                if pair.type != "initializer_pair":
-                    continue
-                designator = pair.named_children[0] if pair.named_children else None
-                value = pair.child_by_field_name("value")
-                if designator is None or value is None:
-                    continue
-                field = _text(designator).lstrip(".").strip()
-                ident = _text(value).lstrip("&").strip()
-                out.append((owner, field, ident, pair.start_point.row + 1))
+            owner = declarator_name(match["decl"][0]) or ""
+            for pair in match["init"][0].named_children:
+                designated = _designated(pair)
+                if designated is not None:
+                    out.append((owner, *designated))
         return out
 
     def ops_pointing_at(self, func: str) -> list[tuple[str, str]]:
@@ -401,25 +389,22 @@ class CFile:
             if value.parent is not None and value.parent.type == "pointer_expression":
                 value = value.parent
             pair = value.parent
-            if pair is None or pair.type != "initializer_pair" or \
-                    pair.child_by_field_name("value") != value or \
-                    _text(value).lstrip("&").strip() != func:
+            designated = _designated(pair) if pair is not None else None
+            if designated is None or designated[1] != func or \
+                    pair.child_by_field_name("value") != value:
                 continue
             init = pair.parent
             decl = init.parent if init is not None else None
             if init is None or init.type != "initializer_list" or decl is None or \
                     decl.type != "init_declarator" or decl.child_by_field_name("value") != init:
                 continue
-            designator = pair.named_children[0] if pair.named_children else None
-            if designator is None:
-                continue
             owner = declarator_name(decl.child_by_field_name("declarator")) or ""
-            out.append((owner, _text(designator).lstrip(".").strip()))
+            out.append((owner, designated[0]))
         return out
 
     def set_callbacks(self, ops: str) -> set[str]:
         """The `.set` functions of the kernel_param_ops structure *ops*."""
-        return {ident for owner, field, ident, _l in self._initializer_pairs
+        return {ident for owner, field, ident in self._initializer_pairs
                 if owner == ops and field == "set"}
 
     def variables(self) -> dict[str, Variable]:
@@ -542,6 +527,16 @@ class CFile:
 _CONTAINERS = frozenset({"preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif",
                          "preproc_elifdef", "ERROR", "linkage_specification",
                          "declaration_list"})
+
+
+def _designated(pair) -> tuple[str, str] | None:
+    """(field, identifier value) of a designated initializer `.field = &value`."""
+    if pair.type != "initializer_pair" or not pair.named_children:
+        return None
+    value = pair.child_by_field_name("value")
+    if value is None:
+        return None
+    return _text(pair.named_children[0]).lstrip(".").strip(), _text(value).lstrip("&").strip()
 
 
 def _top_level(node):

@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 
+from bot.series import addresses, header_date, one_line, sanitize_headers
+
 _PULL_RE = re.compile(r"\[\s*GIT\s+PULL\b|\bGIT\s+PULL\b", re.IGNORECASE)
 
 
@@ -46,18 +48,17 @@ def classify(msg: EmailMessage, seen_at: float | None = None) -> Incoming | None
     """What *msg* is; None when it has no usable Message-ID."""
     import b4
 
-    from bot.series import sanitize_headers
-
     msg = sanitize_headers(msg)
     msgid = b4.LoreMessage.get_clean_msgid(msg)
     if not msgid or len(msgid) > 998:
         return None
-    subject = _one_line(b4.LoreMessage.clean_header(msg.get("Subject", "")))
+    subject = one_line(b4.LoreMessage.clean_header(msg.get("Subject", "")))
     lsub = b4.LoreSubject(subject)
     seen_at = time.time() if seen_at is None else seen_at
     sender = email.utils.parseaddr(b4.LoreMessage.clean_header(msg.get("From", "")))[1]
     common = {"msgid": msgid, "subject": subject, "author": sender.lower(),
-              "sent": min(_date(msg, seen_at), seen_at), "addresses": _addresses(msg)}
+              "sent": min(_date(msg, seen_at), seen_at),
+              "addresses": tuple(a.lower() for h in ("To", "Cc") for _n, a in addresses(msg, h))}
     if lsub.reply:
         return Incoming(kind="reply", **common)
     if _PULL_RE.search(subject):
@@ -84,20 +85,7 @@ def _root(msg: EmailMessage, msgid: str) -> str:
 
 
 def _date(msg: EmailMessage, default: float) -> float:
-    try:
-        parsed = email.utils.parsedate_to_datetime(str(msg.get("Date", "")))
-        return parsed.timestamp()
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return default
+    date = header_date(msg)
+    return date.timestamp() if date is not None else default
 
 
-def _addresses(msg: EmailMessage) -> tuple[str, ...]:
-    import b4
-
-    values = [b4.LoreMessage.clean_header(str(v)) for h in ("To", "Cc")
-              for v in msg.get_all(h, [])]
-    return tuple(a.lower() for _n, a in email.utils.getaddresses(values) if "@" in a)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())

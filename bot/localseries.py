@@ -28,7 +28,7 @@ from email.message import EmailMessage
 
 from bot.diff import has_diff
 from bot.errors import SeriesError
-from bot.series import Message, Series, decoded_header, make_message, make_patch
+from bot.series import Message, Series, decoded_header, header_date, make_message, make_patch
 
 _REPLY = re.compile(r"^\s*(?:re|aw|sv|fwd?)\s*:", re.IGNORECASE)
 _BRACKETS = re.compile(r"^\s*\[([^\]]*)\]\s*")
@@ -84,10 +84,10 @@ def payload(msg: EmailMessage) -> str:
             text = raw.decode(charset, "replace")
         except LookupError:
             text = raw.decode("utf-8", "replace")
-        if body is None or has_diff(text):
+        if has_diff(text):
+            return text
+        if body is None:
             body = text
-            if has_diff(text):
-                break
     return body or ""
 
 
@@ -158,10 +158,7 @@ def _number(patches) -> dict[int, _Parsed]:
 
 def _record(p: _Parsed, counter: int, expected: int, patch: bool = False):
     fromname, fromemail = email.utils.parseaddr(decoded_header(str(p.msg.get("From", ""))))
-    try:
-        date = email.utils.parsedate_to_datetime(str(p.msg.get("Date", "")))
-    except (TypeError, ValueError, IndexError):
-        date = datetime.datetime.now(datetime.UTC)
+    date = header_date(p.msg) or datetime.datetime.now(datetime.UTC)
     refs = re.findall(r"<([^<>\s]+)>", " ".join(
         str(p.msg.get(h, "")) for h in ("References", "In-Reply-To")))
     fields = {"msgid": p.msgid, "subject": p.subject, "counter": counter, "expected": expected,

@@ -64,7 +64,6 @@ class Lore:
         self.max_bytes = max_bytes
         self.max_search_bytes = max_search_bytes
         self.backoff = backoff
-        self.max_wait = MAX_RETRY_AFTER
         self._retry_after: float | None = None
         self._session = None
         self._nodes: dict[str, object] = {}
@@ -93,7 +92,6 @@ class Lore:
         key = (self.root, str(self.cache_dir), self.timeout)
         os.environ["XDG_CACHE_HOME"] = str(self.cache_dir / "b4")
         import b4
-        import liblore
 
         if _configured_for != key:
             b4.MAIN_CONFIG = {
@@ -102,32 +100,28 @@ class Lore:
                 "attestation-policy": "off",
             }
             b4.can_network = True
-            b4.LORENODE = liblore.LoreNode(
-                self.root + "/all",
-                cache_dir=str(self.cache_dir / "lore"),
-                cache_ttl=600,
-                request_timeout=(min(10.0, float(self.timeout)), float(self.timeout)),
-            )
+            b4.LORENODE = self._node("all", cache_ttl=600)
             _configured_for = key
         b4.LORENODE.set_requests_session(self.session())
         return b4
 
     def node_for(self, listname: str):
         """A liblore node for one list (searches are per list)."""
+        self._b4()
+        if listname not in self._nodes:
+            self._nodes[listname] = self._node(urllib.parse.quote(listname), cache_ttl=60)
+            self._nodes[listname].set_requests_session(self.session())
+        return self._nodes[listname]
+
+    def _node(self, path: str, cache_ttl: int):
         import liblore
 
-        self._b4()
-        if listname in self._nodes:
-            return self._nodes[listname]
-        node = liblore.LoreNode(
-            f"{self.root}/{urllib.parse.quote(listname)}",
+        return liblore.LoreNode(
+            f"{self.root}/{path}",
             cache_dir=str(self.cache_dir / "lore"),
-            cache_ttl=60,
+            cache_ttl=cache_ttl,
             request_timeout=(min(10.0, float(self.timeout)), float(self.timeout)),
         )
-        node.set_requests_session(self.session())
-        self._nodes[listname] = node
-        return node
 
     # -- retries ----------------------------------------------------------
     def _with_retries(self, what: str, call):
@@ -147,7 +141,7 @@ class Lore:
                 last = ex
             delay = self.backoff * (2**attempt)
             if self._retry_after is not None:
-                if self._retry_after > self.max_wait:
+                if self._retry_after > MAX_RETRY_AFTER:
                     raise FetchError(
                         f"{what}: {self.root} asks to wait {self._retry_after:.0f}s "
                         f"before asking again ({_short(last)})")

@@ -1,6 +1,6 @@
 """Build reply emails: threading headers, recipients, a deterministic Message-ID.
 
-Every value copied from a received message goes through `_one_line` and the
+Every value copied from a received message goes through `series.one_line` and the
 email package's header policy, so a subject or name with CR/LF cannot inject
 headers into our reply.
 """
@@ -13,20 +13,18 @@ import hashlib
 import re
 from email.message import EmailMessage
 
+from bot.series import one_line
+
 POLICY = email.policy.SMTP.clone(max_line_length=78)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
 
 
 def _addr(pair) -> str:
     name, address = pair
-    return email.utils.formataddr((_one_line(name), _one_line(address)))
+    return email.utils.formataddr((one_line(name), one_line(address)))
 
 
 def reply_subject(subject: str) -> str:
-    subject = _one_line(subject)
+    subject = one_line(subject)
     return subject if re.match(r"(?i)re:", subject) else f"Re: {subject}"
 
 
@@ -46,7 +44,7 @@ def recipients(patch, own_address: str, mode: str = "public",
     to = list(patch.reply_to) or [patch.author]
     seen = {a.lower() for _n, a in to} | {own}
     cc = []
-    extra = [email.utils.parseaddr(_one_line(a)) for a in extra_cc]
+    extra = [email.utils.parseaddr(one_line(a)) for a in extra_cc]
     for pair in list(patch.to) + list(patch.cc) + [p for p in extra if "@" in p[1]]:
         key = pair[1].lower()
         if key in seen:
@@ -93,7 +91,7 @@ def build_reply(patch, findings, body: str, sender: str, *, date: str | None = N
     msg["Message-ID"] = message_id(patch.msgid, findings, own)
     msg["In-Reply-To"] = f"<{patch.msgid}>"
     refs = [r for r in patch.references if r != patch.msgid] + [patch.msgid]
-    msg["References"] = " ".join(f"<{_one_line(r)}>" for r in refs)
+    msg["References"] = " ".join(f"<{one_line(r)}>" for r in refs)
     msg["X-Mailer"] = "reviewbot"
     msg.set_content(body, charset="utf-8", cte="8bit" if not body.isascii() else "7bit")
     return msg
@@ -101,12 +99,13 @@ def build_reply(patch, findings, body: str, sender: str, *, date: str | None = N
 
 def as_mbox(messages: list[EmailMessage]) -> bytes:
     """Messages as an mboxrd stream (">From " escaping in bodies)."""
-    out = bytearray()
-    for msg in messages:
-        raw = msg.as_bytes(policy=POLICY.clone(linesep="\n"))
-        raw = re.sub(rb"(?m)^(>*From )", rb">\1", raw)
-        out += b"From reviewbot@localhost Thu Jan  1 00:00:00 1970\n" + raw
-        if not raw.endswith(b"\n"):
-            out += b"\n"
-        out += b"\n"
-    return bytes(out)
+    return b"".join(mbox_entry(msg.as_bytes(policy=POLICY.clone(linesep="\n")))
+                    for msg in messages)
+
+
+def mbox_entry(raw: bytes) -> bytes:
+    """One message (LF line ends) as an mboxrd entry: envelope line, escaped
+    ">From " lines, a blank line after."""
+    raw = re.sub(rb"(?m)^(>*From )", rb">\1", raw)
+    return (b"From reviewbot@localhost Thu Jan  1 00:00:00 1970\n" + raw
+            + (b"" if raw.endswith(b"\n") else b"\n") + b"\n")

@@ -38,12 +38,12 @@ import socket
 import ssl
 import sys
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.config import Config
 from bot.errors import PostError
+from bot.mail import mbox_entry
 from bot.state import State
 
 log = logging.getLogger(__name__)
@@ -76,24 +76,18 @@ def queue(db, *, msg, series_key: str, patch: str, listname: str, status: str,
 
 
 def envelope_recipients(msg) -> list[str]:
+    """The To and Cc addresses (mail.recipients already made them unique)."""
     pairs = email.utils.getaddresses([str(v) for h in ("To", "Cc") for v in msg.get_all(h, [])])
-    out: list[str] = []
-    seen: set[str] = set()
-    for _name, addr in pairs:
-        if "@" in addr and addr.lower() not in seen:
-            seen.add(addr.lower())
-            out.append(addr)
-    return out
+    return [addr for _name, addr in pairs if "@" in addr]
 
 
 # -- delivery -------------------------------------------------------------
 
-def deliver(state: State, cfg: Config, *, now: float, via: str | None = None,
-            out=None) -> Delivery:
-    """Hand over the pending replies that are due, within the hourly cap."""
-    via = via or ("smtp" if cfg.get("post", "mode") == "smtp" else "maildir")
+def deliver(state: State, cfg: Config, *, now: float, via: str, out=None) -> Delivery:
+    """Hand over the pending replies that are due, within the hourly cap,
+    *via* "maildir", "smtp" or "print"."""
     result = Delivery()
-    _resolve_interrupted(state, cfg)
+    _resolve_interrupted(state, cfg, now)
     sent_last_hour = state.one(
         "SELECT COUNT(*) FROM outbox WHERE status IN ('sent','unconfirmed') AND sent >= ?",
         now - HOUR)
@@ -142,32 +136,28 @@ def signals_deferred():
 def _deliver_one(state, cfg, sender, row, now, result: Delivery, via: str) -> None:
     def mark_sending():
         with state.transaction() as db:
-            db.execute("UPDATE outbox SET status = 'sending', error = ? WHERE id = ?",
-                       (f"via {via}", row["id"]))
+            db.execute("UPDATE outbox SET status = 'sending', via = ? WHERE id = ?",
+                       (via, row["id"]))
 
+    attempts = row["attempts"] + 1
     try:
         sender.send(row, mark_sending)
-    except _Temporary as ex:
-        attempts = row["attempts"] + 1
-        if attempts >= cfg.get("post", "max_attempts"):
+    except (_Temporary, _Permanent, _Unconfirmed) as ex:
+        result.errors.append(f"reply {row['id']} ({row['msgid']}): {ex}")
+        if isinstance(ex, _Unconfirmed):
+            _set(state, row, "unconfirmed", str(ex), attempts, sent=now)
+        elif isinstance(ex, _Permanent):
+            _set(state, row, "failed", str(ex), attempts)
+            result.failed += 1
+        elif attempts >= cfg.get("post", "max_attempts"):
             _set(state, row, "failed", f"gave up after {attempts} attempts: {ex}", attempts)
             result.failed += 1
         else:
             delay = cfg.get("post", "retry_minutes") * 60 * 2 ** (attempts - 1)
             _set(state, row, "pending", f"will retry: {ex}", attempts, now + delay)
             result.retry += 1
-        result.errors.append(f"reply {row['id']} ({row['msgid']}): {ex}")
         return
-    except _Permanent as ex:
-        _set(state, row, "failed", str(ex), row["attempts"] + 1)
-        result.failed += 1
-        result.errors.append(f"reply {row['id']} ({row['msgid']}): {ex}")
-        return
-    except _Unconfirmed as ex:
-        _set(state, row, "unconfirmed", str(ex), row["attempts"] + 1, sent=now)
-        result.errors.append(f"reply {row['id']} ({row['msgid']}): {ex}")
-        return
-    _set(state, row, "sent", "", row["attempts"] + 1, sent=now)
+    _set(state, row, "sent", "", attempts, sent=now)
     result.sent += 1
 
 
@@ -178,13 +168,13 @@ def _set(state, row, status, error, attempts, next_attempt=0.0, sent=None) -> No
                    (status, error, attempts, next_attempt, sent, row["id"]))
 
 
-def _resolve_interrupted(state: State, cfg: Config) -> None:
+def _resolve_interrupted(state: State, cfg: Config, now: float) -> None:
     """Rows a killed run left in "sending": see the module docstring."""
     for row in state.query("SELECT * FROM outbox WHERE status = 'sending'"):
-        if row["error"] == "via maildir":
+        if row["via"] == "maildir":
             done = _Maildir(cfg.maildir).has(row["msgid"])
             status, error = ("sent", "") if done else ("pending", "")
-        elif row["error"] == "via print":
+        elif row["via"] != "smtp":
             status, error = "pending", ""
         else:
             status, error = "unconfirmed", (
@@ -195,8 +185,8 @@ def _resolve_interrupted(state: State, cfg: Config) -> None:
         log.warning("reply %d was interrupted while sending: now %s", row["id"], status)
         with state.transaction() as db:
             db.execute("UPDATE outbox SET status = ?, error = ?, sent = COALESCE(sent, ?) "
-                       "WHERE id = ?", (status, error, time.time() if status != "pending"
-                                        else None, row["id"]))
+                       "WHERE id = ?", (status, error, now if status != "pending" else None,
+                                        row["id"]))
 
 
 # -- senders --------------------------------------------------------------
@@ -218,9 +208,7 @@ class _Printer:
         self.out = out
 
     def send(self, row, mark_sending) -> None:
-        raw = bytes(row["raw"]).decode("utf-8", "replace")
-        self.out.write("From reviewbot@localhost Thu Jan  1 00:00:00 1970\n")
-        self.out.write(re.sub(r"(?m)^(>*From )", r">\1", raw).rstrip("\n") + "\n\n")
+        self.out.write(mbox_entry(bytes(row["raw"])).decode("utf-8", "replace"))
 
     def close(self) -> None:
         self.out.flush()
@@ -290,13 +278,12 @@ class _Smtp:
         try:
             if security == "ssl":
                 conn = smtplib.SMTP_SSL(host, port, timeout=timeout, context=self._tls())
-                conn.ehlo()
             else:
                 conn = smtplib.SMTP(host, port, timeout=timeout)
+            conn.ehlo()
+            if security == "starttls":
+                conn.starttls(context=self._tls())
                 conn.ehlo()
-                if security == "starttls":
-                    conn.starttls(context=self._tls())
-                    conn.ehlo()
             if user:
                 conn.login(user, smtp_password(self.cfg))
         except smtplib.SMTPAuthenticationError as ex:

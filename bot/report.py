@@ -76,9 +76,7 @@ def _headline(message: str) -> str:
 def render_text(review: Review, override_dir: str = "") -> str:
     items = []
     for f in review.findings:
-        patch = next(p for p in review.series.patches if p.msgid == f.patch)
-        fdiff = next((x for x in patch.files if x.path == f.file), None)
-        line = fdiff.added_line(f.line) if fdiff else None
+        patch, line = review.patch_of(f), review.added_line(f)
         items.append({
             "finding": f, "headline": _headline(f.message),
             # checkpatch's #N: the line of the patch mail body

@@ -30,6 +30,14 @@ class Review:
     def findings_for(self, patch: Patch) -> list[Finding]:
         return [f for f in self.findings if f.patch == patch.msgid]
 
+    def patch_of(self, finding: Finding) -> Patch:
+        return next(p for p in self.series.patches if p.msgid == finding.patch)
+
+    def added_line(self, finding: Finding):
+        """The diff Line the finding is about (None if it is not an added line)."""
+        fdiff = next((f for f in self.patch_of(finding).files if f.path == finding.file), None)
+        return fdiff.added_line(finding.line) if fdiff else None
+
 
 def review_series(series: Series, source, rules: list[Rule],
                   options: Mapping[str, Mapping], budget: float = 10.0) -> Review:

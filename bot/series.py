@@ -110,12 +110,12 @@ def _one_line_header(name: str, value: str) -> str:
         # the name, quoted, so "Name\r\nBcc: x" stays a name, never an address
         match = re.match(r"^(.*?)\s*<([^<>\s]+@[^<>\s]+)>\s*$", value, re.DOTALL)
         if match:
-            return email.utils.formataddr((_one_line(decoded_header(match.group(1))),
+            return email.utils.formataddr((one_line(decoded_header(match.group(1))),
                                            match.group(2)))
     if name.lower() in ("from", "to", "cc", "reply-to", "x-original-from"):
-        pairs = email.utils.getaddresses([_one_line(decoded_header(value))])
+        pairs = email.utils.getaddresses([one_line(decoded_header(value))])
         return ", ".join(email.utils.formataddr((n, a)) for n, a in pairs if "@" in a)
-    return _one_line(decoded_header(value))
+    return one_line(decoded_header(value))
 
 
 def build_series(msgs: list[EmailMessage], revision: int | None = None, *,
@@ -177,35 +177,44 @@ def _b4_series(msgs: list[EmailMessage], revision: int | None) -> Series:
 
 def _b4_fields(lmsg) -> dict:
     return {"msgid": lmsg.msgid, "counter": lmsg.counter, "expected": lmsg.expected,
-            "subject": _one_line(decoded_header(str(lmsg.msg.get("Subject", "")))),
+            "subject": one_line(decoded_header(str(lmsg.msg.get("Subject", "")))),
             "fromname": lmsg.fromname, "fromemail": lmsg.fromemail, "date": lmsg.date,
             "references": tuple(lmsg.references), "body": lmsg.body}
 
 
-def _addresses(msg: EmailMessage, header: str) -> tuple[Address, ...]:
+def addresses(msg: EmailMessage, header: str) -> tuple[Address, ...]:
     values = [decoded_header(str(v)) for v in msg.get_all(header, [])]
     pairs = email.utils.getaddresses(values)
-    return tuple((_one_line(n), a.strip()) for n, a in pairs if a and "@" in a)
+    return tuple((one_line(n), a.strip()) for n, a in pairs if a and "@" in a)
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
+def header_date(msg: EmailMessage) -> datetime.datetime | None:
+    """The Date header, parsed; None when it is missing or malformed."""
+    try:
+        return email.utils.parsedate_to_datetime(str(msg.get("Date", "")))
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def one_line(text) -> str:
+    """*text* with every run of whitespace (line breaks too) as one space."""
+    return " ".join(str(text).split())
 
 
 def _raw_header(msg: EmailMessage, name: str) -> str:
     """A header as the sender wrote it (the parsed form may be normalised)."""
     for key, value in msg.raw_items():
         if key.lower() == name.lower():
-            return _one_line(str(value))
+            return one_line(str(value))
     return ""
 
 
 def _author(msg: EmailMessage, fromname: str, fromemail: str) -> Address:
     """The real author: relays (B4 Relay) keep it in X-Original-From."""
-    original = _addresses(msg, "X-Original-From")
+    original = addresses(msg, "X-Original-From")
     if original and " via " in fromname:
         return original[0]
-    return (_one_line(fromname) or fromemail, fromemail)
+    return (one_line(fromname) or fromemail, fromemail)
 
 
 def make_message(cls, msg: EmailMessage, *, msgid: str, subject: str, counter: int,
@@ -218,9 +227,9 @@ def make_message(cls, msg: EmailMessage, *, msgid: str, subject: str, counter: i
         counter=counter,
         expected=expected,
         author=_author(msg, fromname, fromemail),
-        reply_to=_addresses(msg, "Reply-To"),
-        to=_addresses(msg, "To"),
-        cc=_addresses(msg, "Cc"),
+        reply_to=addresses(msg, "Reply-To"),
+        to=addresses(msg, "To"),
+        cc=addresses(msg, "Cc"),
         date=date,
         date_header=_raw_header(msg, "Date"),
         references=references,

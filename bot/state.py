@@ -15,6 +15,7 @@ leaves the database as it was after the last finished step.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import sqlite3
 import time
 from pathlib import Path
@@ -83,6 +84,7 @@ MIGRATIONS = [
         recipients TEXT NOT NULL,        -- comma-separated envelope recipients
         raw BLOB NOT NULL,
         status TEXT NOT NULL,            -- pending, sending, sent, unconfirmed, failed, muted
+        via TEXT NOT NULL DEFAULT '',    -- maildir, smtp or print: set when handed over
         attempts INTEGER NOT NULL DEFAULT 0,
         next_attempt REAL NOT NULL DEFAULT 0,
         error TEXT NOT NULL DEFAULT '',
@@ -192,6 +194,14 @@ class State:
         with self.transaction() as db:
             db.execute("UPDATE runs SET finished = ?, summary = ?, status = ? WHERE id = ?",
                        (time.time(), summary, status, run_id))
+
+
+def utc(epoch: float | None, seconds: bool = True) -> str:
+    """A stored epoch time for people: "2026-11-25 09:50:00 UTC", or "never"."""
+    if epoch is None:
+        return "never"
+    fmt = "%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC"
+    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).strftime(fmt)
 
 
 def _statements(script: str) -> list[str]:

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import datetime
-
 from bot.errors import InputError
-from bot.state import SCHEMA_VERSION, State
+from bot.state import SCHEMA_VERSION, State, utc
 
 OUTBOX_STATUSES = ("pending", "sending", "sent", "unconfirmed", "failed", "muted")
 
 
 def _utc(epoch) -> str:
-    if epoch is None:
-        return "never"
-    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).strftime(
-        "%Y-%m-%d %H:%M UTC")
+    return utc(epoch, seconds=False)
 
 
 def _counts(state: State, table: str, statuses) -> str:
@@ -70,7 +65,7 @@ def outbox_table(state: State, status: str | None = None, limit: int = 50) -> st
         lines.append(f"{r['id']:>4}  {r['status']:11}  {_utc(r['created']):20}  "
                      f"{r['recipients'].split(',')[0]}")
         lines.append(f"{'':>4}  {'':11}  {'':20}  {r['subject']}")
-        if r["error"] and r["status"] != "sent" and not r["error"].startswith("via "):
+        if r["error"] and r["status"] != "sent":
             lines.append(f"{'':>4}  {'':11}  {'':20}  ! {r['error']}")
     return "\n".join(lines) + "\n"
 
@@ -91,5 +86,5 @@ def outbox_retry(state: State, reply_id: int) -> str:
                          "can be retried")
     with state.transaction() as db:
         db.execute("UPDATE outbox SET status = 'pending', next_attempt = 0, attempts = 0, "
-                   "error = 'retry requested' WHERE id = ?", (reply_id,))
+                   "via = '', error = 'retry requested' WHERE id = ?", (reply_id,))
     return f"reply {reply_id} is pending again; the next `reviewbot watch` sends it\n"

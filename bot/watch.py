@@ -39,7 +39,7 @@ from bot.errors import (
     TooLargeError,
 )
 from bot.incoming import Incoming, classify
-from bot.state import State
+from bot.state import State, utc
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,7 @@ class Summary:
     delivery: outbox.Delivery = field(default_factory=outbox.Delivery)
     problems: list[str] = field(default_factory=list)
     locked: bool = False
-    dry_run: bool = False
-    via: str = "maildir"
+    via: str = "maildir"  # where replies went: maildir, smtp or print (--dry-run)
 
     @property
     def exit_status(self) -> int:
@@ -106,13 +105,6 @@ def parse_start(text: str, now: float, what: str = "[watch] start") -> float:
     return when.timestamp()
 
 
-def _utc(epoch: float | None) -> str:
-    if epoch is None:
-        return "never"
-    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).strftime(
-        "%Y-%m-%d %H:%M:%S UTC")
-
-
 # -- the lock -------------------------------------------------------------
 
 @contextlib.contextmanager
@@ -147,15 +139,16 @@ def run(cfg: Config, *, now: float | None = None, since: str | None = None,
     since_epoch = parse_start(since, now, "--since") if since else None
     if cfg.get("post", "mode") == "smtp" and cfg.get("smtp", "user") and not dry_run:
         outbox.smtp_password(cfg)  # fail before any work when the secret is missing
+    busy = cfg.get("state", "busy_timeout")
     if dry_run:
-        with _scratch_copy(cfg.state_dir / "state.db") as path, \
-                State(path, timeout=cfg.get("state", "busy_timeout")) as state:
-            return _pass(state, cfg, lists, now, since_epoch, "print", out, dry_run=True)
+        with _scratch_copy(cfg.state_dir / "state.db") as path, State(path, timeout=busy) as state:
+            return _pass(state, cfg, lists, now, since_epoch, "print", out)
     with exclusive_lock(cfg.state_dir / "watch.lock") as held:
         if not held:
             return Summary(lists=lists, locked=True)
-        with State(cfg.state_dir / "state.db", timeout=cfg.get("state", "busy_timeout")) as state:
-            return _pass(state, cfg, lists, now, since_epoch, None, out)
+        with State(cfg.state_dir / "state.db", timeout=busy) as state:
+            via = "smtp" if cfg.get("post", "mode") == "smtp" else "maildir"
+            return _pass(state, cfg, lists, now, since_epoch, via, out)
 
 
 def _lists(cfg: Config) -> list[str]:
@@ -187,11 +180,10 @@ def _scratch_copy(path: Path):
 
 
 def _pass(state: State, cfg: Config, lists: list[str], now: float, since: float | None,
-          via: str | None, out, dry_run: bool = False) -> Summary:
+          via: str, out) -> Summary:
     from bot.checker import lore_for
 
-    via = via or ("smtp" if cfg.get("post", "mode") == "smtp" else "maildir")
-    summary = Summary(lists=lists, dry_run=dry_run, via=via)
+    summary = Summary(lists=lists, via=via)
     run_id = state.start_run(now)
     lore = lore_for(cfg)
     cursors: dict[str, float] = {}
@@ -222,7 +214,7 @@ def _poll(state: State, cfg: Config, lore, name: str, now: float, since: float |
         start = parse_start(cfg.get("watch", "start"), now)
     else:
         start = cursor - cfg.get("watch", "overlap_minutes") * 60
-    log.info("%s: searching messages received since %s", name, _utc(start))
+    log.info("%s: searching messages received since %s", name, utc(start))
     # one search per window keeps memory bounded by the busiest window, not the day
     window = cfg.get("watch", "search_window_minutes") * 60
     seen = new = 0
@@ -295,16 +287,14 @@ def _review_ready(state: State, cfg: Config, lore, now: float, summary: Summary)
     for row in state.query("SELECT * FROM series WHERE status = 'pending' ORDER BY first_seen"):
         reason = _skip_reason(state, cfg, row)
         if reason:
-            _finish(state, row, "skipped", reason)
-            summary.skipped += 1
-            log.info("%s: %s: skipped: %s", row["list"], row["subject"], reason)
+            _skip(state, row, reason, summary)
             continue
         counters, newest = _progress(state, row["key"])
         complete = set(range(1, row["expected"] + 1)) <= counters
         if not complete and now - newest < grace:
             summary.pending += 1
             log.info("%s: %s: waiting for %d more patch(es) (grace until %s)", row["list"],
-                     row["subject"], row["expected"] - len(counters - {0}), _utc(newest + grace))
+                     row["subject"], row["expected"] - len(counters - {0}), utc(newest + grace))
             continue
         _review_one(state, cfg, lore, row, now, summary)
 
@@ -332,16 +322,24 @@ def _progress(state: State, key: str) -> tuple[set[int], float]:
     return {r["counter"] for r in rows}, max((r["sent"] for r in rows), default=0.0)
 
 
-def _finish(state: State, row, status: str, reason: str, db=None) -> None:
-    def update(db):
-        db.execute("UPDATE series SET status = ?, reason = ?, updated = ? WHERE key = ?",
-                   (status, reason, time.time(), row["key"]))
+def _finish(db, row, status: str, reason: str) -> None:
+    """Set a series' status (inside the caller's transaction)."""
+    db.execute("UPDATE series SET status = ?, reason = ?, updated = ? WHERE key = ?",
+               (status, reason, time.time(), row["key"]))
 
-    if db is not None:
-        update(db)
-    else:
-        with state.transaction() as tx:
-            update(tx)
+
+def _skip(state: State, row, reason: str, summary: Summary) -> None:
+    with state.transaction() as db:
+        _finish(db, row, "skipped", reason)
+    summary.skipped += 1
+    log.info("%s: %s: skipped: %s", row["list"], row["subject"], reason)
+
+
+def _fail(state: State, row, reason: str, summary: Summary) -> None:
+    with state.transaction() as db:
+        _finish(db, row, "failed", reason)
+    summary.failed += 1
+    summary.problems.append(f"{row['list']}: {row['subject']}: {reason}")
 
 
 def _retry_later(state: State, row, reason: str) -> int:
@@ -359,42 +357,32 @@ def _review_one(state: State, cfg: Config, lore, row, now: float, summary: Summa
         msgs = lore.fetch_thread(row["root"])
     except NotFoundError as ex:
         if _retry_later(state, row, str(ex)) >= VANISHED_ATTEMPTS:
-            _finish(state, row, "skipped", f"the thread vanished from lore: {ex}")
-            summary.skipped += 1
+            _skip(state, row, f"the thread vanished from lore: {ex}", summary)
         else:
             summary.pending += 1
-        log.info("%s: %s", label, ex)
+            log.info("%s: %s", label, ex)
         return
     except TooLargeError as ex:
-        _finish(state, row, "skipped", str(ex))
-        summary.skipped += 1
-        log.info("%s: skipped: %s", label, ex)
+        _skip(state, row, str(ex), summary)
         return
     except FetchError as ex:
         if _retry_later(state, row, f"fetch failed: {ex}") >= FETCH_ATTEMPTS:
-            _finish(state, row, "failed", f"fetch failed {FETCH_ATTEMPTS} times: {ex}")
-            summary.failed += 1
+            _fail(state, row, f"fetch failed {FETCH_ATTEMPTS} times: {ex}", summary)
         else:
             summary.pending += 1
-        summary.problems.append(f"{label}: {ex}")
+            summary.problems.append(f"{label}: {ex}")
         return
     try:
         review = review_messages(msgs, cfg, revision=row["revision"])
     except SeriesError as ex:
-        _finish(state, row, "skipped", str(ex))
-        summary.skipped += 1
-        log.info("%s: skipped: %s", label, ex)
+        _skip(state, row, str(ex), summary)
         return
     except ReviewBotError as ex:
-        _finish(state, row, "failed", str(ex))
-        summary.failed += 1
-        summary.problems.append(f"{label}: {ex}")
+        _fail(state, row, str(ex), summary)
         return
     except Exception as ex:  # one bad series must not stop the watcher
         log.debug("%s: internal error", label, exc_info=True)
-        _finish(state, row, "failed", f"internal error: {type(ex).__name__}: {ex}")
-        summary.failed += 1
-        summary.problems.append(f"{label}: internal error: {type(ex).__name__}: {ex}")
+        _fail(state, row, f"internal error: {type(ex).__name__}: {ex}", summary)
         return
     for rule, error in review.rule_errors:
         summary.problems.append(f"{label}: rule {rule} failed: {error}")
@@ -405,13 +393,10 @@ def _review_one(state: State, cfg: Config, lore, row, now: float, summary: Summa
 
 
 def family_key(series) -> str:
-    """Links the revisions of one series: its author and its subject without
-    the [PATCH vN n/M] prefix."""
-    import b4
-
+    """Links the revisions of one series: its author and its subject (a
+    Series' subject has no [PATCH vN n/M] prefix)."""
     author = (series.patches[0].author[1] if series.patches else "").lower()
-    subject = b4.LoreSubject(series.subject).subject
-    return f"{author} {' '.join(subject.lower().split())}"
+    return f"{author} {' '.join(series.subject.lower().split())}"
 
 
 def _queue_replies(state: State, cfg: Config, row, review, now: float) -> tuple[int, str]:
@@ -424,7 +409,8 @@ def _queue_replies(state: State, cfg: Config, row, review, now: float) -> tuple[
     revision = review.series.revision
     kept, records = [], []
     for f in review.findings:
-        text = _line_text(review, f)
+        line = review.added_line(f)
+        text = " ".join(line.text.split()) if line else ""
         prior = state.query(
             "SELECT revision, reply FROM findings WHERE family = ? AND revision < ? AND "
             "rule = ? AND file = ? AND symbol = ? AND line_text = ? AND status IN "
@@ -462,18 +448,8 @@ def _queue_replies(state: State, cfg: Config, row, review, now: float) -> tuple[
                         f.symbol, text, fstatus, why, reply_for.get(f.patch)))
         reason = _describe(records, len(replies), policy["mode"], review.notes)
         db.execute("UPDATE series SET family = ? WHERE key = ?", (family, row["key"]))
-        _finish(state, row, "reviewed", reason, db)
+        _finish(db, row, "reviewed", reason)
     return (queued if status == "pending" else 0), reason
-
-
-def _line_text(review, finding) -> str:
-    for patch in review.series.patches:
-        if patch.msgid == finding.patch:
-            for fdiff in patch.files:
-                if fdiff.path == finding.file:
-                    line = fdiff.added_line(finding.line)
-                    return " ".join(line.text.split()) if line else ""
-    return ""
 
 
 def _describe(records, replies: int, mode: str, notes) -> str:

@@ -66,17 +66,23 @@ def write_config(path: Path, text: str) -> Path:
     return path
 
 
-@pytest.fixture
-def lore_config(tmp_path, lore) -> Path:
-    return write_config(tmp_path / "config.toml", f"""
+def lore_toml(lore, tmp_path: Path, timeout: float = 2) -> str:
+    """The [lore] and [cache] tables of a test config: the fake server, one
+    attempt, a cache in the test's directory."""
+    return f"""
 [lore]
 url = "{lore.url}"
 retries = 1
-timeout = 2
+timeout = {timeout}
 
 [cache]
 dir = "{tmp_path / 'cache'}"
-""")
+"""
+
+
+@pytest.fixture
+def lore_config(tmp_path, lore) -> Path:
+    return write_config(tmp_path / "config.toml", lore_toml(lore, tmp_path))
 
 
 def check_golden(path: Path, actual: str, regen: bool) -> None:

@@ -16,7 +16,7 @@ import pytest
 from bot import config, watch
 from bot.cli import main
 from tests import corpus
-from tests.conftest import write_config
+from tests.conftest import lore_toml, write_config
 
 NOW = 1_800_000_000.0
 FOUND_24 = (1, "FILE: drivers/misc/gizmo.c:24:")
@@ -128,13 +128,7 @@ def _messages(data: bytes) -> list[bytes]:
 
 
 def _config(tmp_path, lore) -> config.Config:
-    return config.load(write_config(tmp_path / "c.toml", f"""
-[lore]
-url = "{lore.url}"
-retries = 1
-timeout = 5
-[cache]
-dir = "{tmp_path / 'cache'}"
+    return config.load(write_config(tmp_path / "c.toml", lore_toml(lore, tmp_path, 5) + f"""
 [state]
 dir = "{tmp_path / 'state'}"
 [identity]

@@ -55,7 +55,8 @@ def test_writes_on_lines_are_the_whole_file_writes_on_those_lines(text):
 def test_callers_found_by_name_are_the_calls_in_the_tree(text):
     cfile = csource.CFile(text, "x.c")
     for func in cfile.functions[:40]:
-        calls = [(cfile.function_at(line), line) for callee, _a, line in cfile._calls
+        calls = [(cfile.function_at(line), line)
+                 for callee, _a, line in cfile._calls_in(cfile.tree.root_node)
                  if callee == func.name]
         expected = sorted((f.name, line) for f, line in calls if f and f.name != func.name)
         assert sorted((f.name, line) for f, line in cfile.callers(func.name)) == expected

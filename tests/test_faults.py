@@ -5,8 +5,8 @@ that raise or hang.  Everything runs against real servers on 127.0.0.1."""
 from __future__ import annotations
 
 import os
-import shutil
 import resource
+import shutil
 import signal
 import sqlite3
 import subprocess

@@ -18,7 +18,7 @@ import pytest
 from bot import config, watch
 from bot.cli import main
 from bot.errors import PostError
-from tests.conftest import EXAMPLE_TREE, ROOT, shared_case, write_config
+from tests.conftest import EXAMPLE_TREE, ROOT, lore_toml, shared_case, write_config
 from tests.mailgen import clean, flagged
 from tests.smtpserver import SmtpServer
 
@@ -32,15 +32,7 @@ def make_config(tmp_path, lore, smtp=None, extra: str = "", post: str = "") -> c
     if smtp is not None:
         mode = 'mode = "smtp"\n'
         extra += f'\n[smtp]\nhost = "127.0.0.1"\nport = {smtp.port}\nsecurity = "none"\n'
-    path = write_config(tmp_path / "watch.toml", f"""
-[lore]
-url = "{lore.url}"
-retries = 1
-timeout = 2
-
-[cache]
-dir = "{tmp_path / 'cache'}"
-
+    path = write_config(tmp_path / "watch.toml", lore_toml(lore, tmp_path) + f"""
 [source]
 tree = "{EXAMPLE_TREE}"
 
